@@ -1,0 +1,6 @@
+//! One AWS SDK adapter per port. Each is built per invocation around a shared client and the
+//! invocation's time budget.
+
+pub mod ecs;
+pub mod ledger;
+pub mod sns;

@@ -1,0 +1,85 @@
+//! `Notifier` on Amazon SNS, or on the log alone where no topic is configured.
+
+use aws_sdk_sns::types::MessageAttributeValue;
+use aws_sdk_sns::Client;
+use serde_json::json;
+
+use crate::aws::{port_error, Budget};
+use crate::notify::Notification;
+use crate::ports::{Notifier, PortError};
+
+#[derive(Debug, Clone)]
+pub enum SnsNotifier {
+    Topic {
+        client: Client,
+        topic_arn: String,
+        budget: Budget,
+    },
+    /// `OPS_TOPIC_ARN` unset: every notice is logged, with a warning at cold start.
+    LogOnly,
+}
+
+impl SnsNotifier {
+    pub fn new(client: &Client, topic_arn: Option<&str>, budget: Budget) -> SnsNotifier {
+        match topic_arn {
+            Some(arn) => SnsNotifier::Topic {
+                client: client.clone(),
+                topic_arn: arn.to_owned(),
+                budget,
+            },
+            None => SnsNotifier::LogOnly,
+        }
+    }
+}
+
+fn attr(v: &str) -> Result<MessageAttributeValue, PortError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(v)
+        .build()
+        .map_err(|e| PortError(format!("message attribute: {e}")))
+}
+
+impl Notifier for SnsNotifier {
+    async fn publish(&self, n: &Notification) -> Result<Option<String>, PortError> {
+        let SnsNotifier::Topic {
+            client,
+            topic_arn,
+            budget,
+        } = self
+        else {
+            tracing::info!(subject = %n.subject, severity = %n.severity, action = %n.action, outcome = %n.outcome, target = %n.target, "notification (no OPS_TOPIC_ARN: log only)");
+            return Ok(None);
+        };
+        let machine = n.json.to_string();
+        // Each protocol gets its own body: people read text, machines parse JSON.
+        let body = json!({
+            "default": n.text,
+            "email": n.text,
+            "sms": n.subject,
+            "email-json": machine,
+            "sqs": machine,
+            "lambda": machine,
+            "http": machine,
+            "https": machine,
+            "firehose": machine,
+        });
+        let timeouts = budget.timeouts().map_err(PortError)?;
+        let out = client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(&n.subject)
+            .message_structure("json")
+            .message(body.to_string())
+            .message_attributes("severity", attr(n.severity.as_str())?)
+            .message_attributes("action", attr(&n.action)?)
+            .message_attributes("outcome", attr(&n.outcome)?)
+            .message_attributes("target", attr(&n.target)?)
+            .customize()
+            .config_override(aws_sdk_sns::config::Builder::default().timeout_config(timeouts))
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("publish to {topic_arn}"), e))?;
+        Ok(out.message_id().map(str::to_owned))
+    }
+}

@@ -1,0 +1,94 @@
+//! SDK set-up: one config per cold start, retries with backoff for throttling and 5xx, and
+//! timeouts that never outlive the invocation. (`SdkError` is one type across every SDK crate.)
+
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::SdkError;
+
+use crate::ports::{Certainty, EffectError, PortError};
+
+/// Longest a single call may take, all retries included, when the invocation has time to spare.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest one attempt may take: an endpoint that accepts and never answers is cut off here.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Kept back from the invocation deadline to record and announce what happened.
+pub const RESERVE: Duration = Duration::from_millis(1500);
+
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(2)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// The time an invocation has left, turned into SDK timeouts for each call.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    pub fn until(deadline: Option<Instant>) -> Budget {
+        Budget { deadline }
+    }
+
+    pub fn unbounded() -> Budget {
+        Budget { deadline: None }
+    }
+
+    /// Timeouts for the next call: the defaults, shortened so the call ends `RESERVE` before the
+    /// deadline. Past that point the call is not made at all.
+    pub fn timeouts(&self) -> Result<TimeoutConfig, String> {
+        let (op, attempt) = match self.deadline {
+            None => (OPERATION_TIMEOUT, ATTEMPT_TIMEOUT),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now()).saturating_sub(RESERVE);
+                if left < Duration::from_millis(200) {
+                    return Err("the invocation deadline is too close to make another AWS call".into());
+                }
+                let op = left.min(OPERATION_TIMEOUT);
+                (op, op.min(ATTEMPT_TIMEOUT))
+            }
+        };
+        Ok(TimeoutConfig::builder()
+            .connect_timeout(attempt.min(Duration::from_secs(2)))
+            .operation_attempt_timeout(attempt)
+            .operation_timeout(op)
+            .build())
+    }
+}
+
+/// Whether a failed mutating call may still have taken effect.
+pub fn certainty<E>(e: &SdkError<E>) -> Certainty {
+    match e {
+        SdkError::ConstructionFailure(_) => Certainty::Failed,
+        SdkError::ServiceError(se) if !se.raw().status().is_server_error() => Certainty::Failed,
+        _ => Certainty::Unknown,
+    }
+}
+
+pub fn effect_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> EffectError {
+    EffectError {
+        certainty: certainty(&e),
+        message: format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)),
+    }
+}
+
+pub fn port_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> PortError {
+    PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+}

@@ -1,0 +1,105 @@
+//! The environment contract (DESIGN.md): read once at cold start; anything wrong fails there,
+//! naming the variable, not in the middle of an incident.
+
+use crate::policy::{Policy, PolicyError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    #[error("{var} is {value:?}: expected true or false")]
+    Bool { var: &'static str, value: String },
+    #[error("{var} is required: {why}")]
+    Missing { var: &'static str, why: &'static str },
+    #[error("{var} is {value:?}: {why}")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        why: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub policy: Policy,
+    pub topic_arn: Option<String>,
+    pub ledger_table: Option<String>,
+    pub dry_run: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The same, from any lookup: tests pass a map instead of touching the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let policy = Policy::load(nonempty("OPS_POLICY_FILE").as_deref())?;
+        let dry_run = match nonempty("OPS_DRY_RUN") {
+            None => false,
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Bool {
+                        var: "OPS_DRY_RUN",
+                        value: v,
+                    })
+                }
+            },
+        };
+        let topic_arn = nonempty("OPS_TOPIC_ARN");
+        if let Some(arn) = &topic_arn {
+            if !arn.starts_with("arn:") || arn.split(':').count() != 6 {
+                return Err(ConfigError::Invalid {
+                    var: "OPS_TOPIC_ARN",
+                    value: arn.clone(),
+                    why: "not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+                });
+            }
+        }
+        Ok(Config {
+            policy,
+            topic_arn,
+            ledger_table: nonempty("OPS_LEDGER_TABLE"),
+            dry_run,
+        })
+    }
+
+    /// The ledger table, for jobs that record (every mutating one).
+    pub fn require_ledger(&self) -> Result<&str, ConfigError> {
+        self.ledger_table.as_deref().ok_or(ConfigError::Missing {
+            var: "OPS_LEDGER_TABLE",
+            why: "every decision is recorded in the ledger before anything is changed",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_contract() {
+        let c = with(&[]).expect("defaults");
+        assert!(!c.dry_run);
+        assert_eq!(c.topic_arn, None);
+        assert_eq!(c.policy.cluster, "axiomcore-production");
+        assert!(c.require_ledger().expect_err("no table").to_string().contains("OPS_LEDGER_TABLE"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert!(with(&[("OPS_DRY_RUN", "maybe")]).expect_err("bad").to_string().contains("OPS_DRY_RUN"));
+        assert!(with(&[("OPS_TOPIC_ARN", "ops-topic")]).expect_err("bad").to_string().contains("OPS_TOPIC_ARN"));
+        assert!(with(&[("OPS_POLICY_FILE", "/no/such/policy.toml")]).expect_err("bad").to_string().contains("/no/such/policy.toml"));
+        assert!(with(&[("OPS_DRY_RUN", "TRUE")]).expect("ok").dry_run);
+    }
+}

@@ -1,0 +1,420 @@
+//! The policy: what may be touched, within which bounds, and what each alarm asks for.
+//!
+//! It is TOML, validated whole at cold start so a typo fails the deploy, not an incident.
+
+use std::fmt;
+use std::time::Duration;
+
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
+
+/// The policy compiled into every function: the AxiomCore operations guide.
+pub const BUILT_IN: &str = include_str!("../policy/axiomcore.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("policy {origin} is not valid TOML for a policy: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("policy {origin}: {field}: {problem}")]
+    Invalid {
+        origin: String,
+        field: String,
+        problem: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    #[serde(rename = "SEV1")]
+    Sev1,
+    #[serde(rename = "SEV2")]
+    Sev2,
+    #[serde(rename = "SEV3")]
+    Sev3,
+    #[serde(rename = "SEV4")]
+    Sev4,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Sev1 => "SEV1",
+            Severity::Sev2 => "SEV2",
+            Severity::Sev3 => "SEV3",
+            Severity::Sev4 => "SEV4",
+        }
+    }
+
+    /// The more urgent of two severities (SEV1 is the most urgent).
+    pub fn most_urgent(self, other: Severity) -> Severity {
+        self.min(other)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a rule asks for when its alarm goes to ALARM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RuleAction {
+    Restart,
+    ScaleOut { by: i32 },
+    Notify,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    ecs: RawEcs,
+    #[serde(default)]
+    databases: Vec<Database>,
+    #[serde(default)]
+    guards: RawGuards,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEcs {
+    cluster: String,
+    #[serde(default = "default_prefix")]
+    alarm_prefix: String,
+    services: Vec<ServiceBounds>,
+}
+
+fn default_prefix() -> String {
+    "axiomcore-".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuards {
+    #[serde(default = "default_restart_cooldown")]
+    restart_cooldown: String,
+    #[serde(default = "default_scale_out_cooldown")]
+    scale_out_cooldown: String,
+    #[serde(default = "default_circuit_max")]
+    circuit_max_restarts: u32,
+    #[serde(default = "default_circuit_window")]
+    circuit_window: String,
+}
+
+impl Default for RawGuards {
+    fn default() -> Self {
+        RawGuards {
+            restart_cooldown: default_restart_cooldown(),
+            scale_out_cooldown: default_scale_out_cooldown(),
+            circuit_max_restarts: default_circuit_max(),
+            circuit_window: default_circuit_window(),
+        }
+    }
+}
+
+fn default_restart_cooldown() -> String {
+    "10m".into()
+}
+fn default_scale_out_cooldown() -> String {
+    "5m".into()
+}
+fn default_circuit_max() -> u32 {
+    3
+}
+fn default_circuit_window() -> String {
+    "60m".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    alarm: String,
+    action: String,
+    #[serde(default)]
+    by: Option<i32>,
+    severity: Severity,
+}
+
+/// A service the policy allows axiom-ops to touch, with its desired-count bounds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBounds {
+    pub name: String,
+    pub min: i32,
+    pub max: i32,
+}
+
+/// A database the policy allows axiom-ops to snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub id: String,
+    #[serde(default = "default_db_kind")]
+    pub kind: String,
+}
+
+fn default_db_kind() -> String {
+    "instance".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guards {
+    pub restart_cooldown: Duration,
+    pub scale_out_cooldown: Duration,
+    pub circuit_max_restarts: u32,
+    pub circuit_window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub pattern: String,
+    matcher: GlobMatcher,
+    pub action: RuleAction,
+    pub severity: Severity,
+}
+
+impl Rule {
+    pub fn matches(&self, alarm_name: &str) -> bool {
+        self.matcher.is_match(alarm_name)
+    }
+}
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub cluster: String,
+    pub alarm_prefix: String,
+    pub services: Vec<ServiceBounds>,
+    pub databases: Vec<Database>,
+    pub guards: Guards,
+    pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// The built-in AxiomCore policy.
+    pub fn built_in() -> Result<Policy, PolicyError> {
+        Policy::from_toml(BUILT_IN, "(built-in)")
+    }
+
+    /// Reads the policy named by `OPS_POLICY_FILE`, or the built-in one when it is unset.
+    pub fn load(path: Option<&str>) -> Result<Policy, PolicyError> {
+        match path {
+            None => Policy::built_in(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Policy::from_toml(&text, path)
+            }
+        }
+    }
+
+    pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })?;
+        let invalid = |field: String, problem: String| PolicyError::Invalid {
+            origin: origin.to_owned(),
+            field,
+            problem,
+        };
+
+        if raw.ecs.cluster.trim().is_empty() {
+            return Err(invalid("ecs.cluster".into(), "must not be empty".into()));
+        }
+        if raw.ecs.services.is_empty() {
+            return Err(invalid(
+                "ecs.services".into(),
+                "list at least one service: nothing outside it is ever touched".into(),
+            ));
+        }
+        for (i, s) in raw.ecs.services.iter().enumerate() {
+            let field = format!("ecs.services[{i}] ({})", s.name);
+            if s.name.trim().is_empty() {
+                return Err(invalid(field, "name must not be empty".into()));
+            }
+            if s.min < 0 {
+                return Err(invalid(field, format!("min {} is negative", s.min)));
+            }
+            if s.max < s.min {
+                return Err(invalid(
+                    field,
+                    format!("max {} is below min {}", s.max, s.min),
+                ));
+            }
+            if raw.ecs.services[..i].iter().any(|o| o.name == s.name) {
+                return Err(invalid(field, "listed twice".into()));
+            }
+        }
+
+        let duration = |field: &str, text: &str| -> Result<Duration, PolicyError> {
+            let d = humantime::parse_duration(text).map_err(|e| {
+                invalid(
+                    format!("guards.{field}"),
+                    format!("{text:?} is not a duration like \"10m\": {e}"),
+                )
+            })?;
+            if d.is_zero() {
+                return Err(invalid(
+                    format!("guards.{field}"),
+                    "must be longer than zero".into(),
+                ));
+            }
+            Ok(d)
+        };
+        let guards = Guards {
+            restart_cooldown: duration("restart_cooldown", &raw.guards.restart_cooldown)?,
+            scale_out_cooldown: duration("scale_out_cooldown", &raw.guards.scale_out_cooldown)?,
+            circuit_max_restarts: raw.guards.circuit_max_restarts,
+            circuit_window: duration("circuit_window", &raw.guards.circuit_window)?,
+        };
+        if guards.circuit_max_restarts == 0 {
+            return Err(invalid(
+                "guards.circuit_max_restarts".into(),
+                "must be at least 1".into(),
+            ));
+        }
+
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        for (i, r) in raw.rules.iter().enumerate() {
+            let field = format!("rules[{i}] ({})", r.alarm);
+            let glob = Glob::new(&r.alarm)
+                .map_err(|e| invalid(field.clone(), format!("bad alarm pattern: {e}")))?;
+            let action = match (r.action.as_str(), r.by) {
+                ("restart", None) => RuleAction::Restart,
+                ("notify", None) => RuleAction::Notify,
+                ("scale_out", Some(by)) if by >= 1 => RuleAction::ScaleOut { by },
+                ("scale_out", Some(by)) => {
+                    return Err(invalid(field, format!("by = {by}: must be at least 1")))
+                }
+                ("scale_out", None) => {
+                    return Err(invalid(field, "scale_out needs `by`, e.g. by = 2".into()))
+                }
+                ("restart" | "notify", Some(_)) => {
+                    return Err(invalid(field, "`by` only goes with scale_out".into()))
+                }
+                (other, _) => {
+                    return Err(invalid(
+                        field,
+                        format!("action {other:?} is not one of restart, scale_out, notify"),
+                    ))
+                }
+            };
+            rules.push(Rule {
+                pattern: r.alarm.clone(),
+                matcher: glob.compile_matcher(),
+                action,
+                severity: r.severity,
+            });
+        }
+
+        for (i, d) in raw.databases.iter().enumerate() {
+            if d.kind != "instance" && d.kind != "cluster" {
+                return Err(invalid(
+                    format!("databases[{i}] ({})", d.id),
+                    format!("kind {:?} is not instance or cluster", d.kind),
+                ));
+            }
+        }
+
+        Ok(Policy {
+            cluster: raw.ecs.cluster,
+            alarm_prefix: raw.ecs.alarm_prefix,
+            services: raw.ecs.services,
+            databases: raw.databases,
+            guards,
+            rules,
+        })
+    }
+
+    /// The bounds of an allowlisted service, or `None` when it may not be touched.
+    pub fn service(&self, cluster: &str, service: &str) -> Option<&ServiceBounds> {
+        if cluster != self.cluster {
+            return None;
+        }
+        self.services.iter().find(|s| s.name == service)
+    }
+
+    /// The first rule matching the alarm name. Without one, the alarm is only announced (SEV3).
+    pub fn rule_for(&self, alarm_name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.matches(alarm_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_policy_is_the_guide() {
+        let p = Policy::built_in().expect("built-in policy parses");
+        assert_eq!(p.cluster, "axiomcore-production");
+        assert_eq!(p.service("axiomcore-production", "api").map(|s| (s.min, s.max)), Some((2, 10)));
+        assert_eq!(
+            p.service("axiomcore-production", "frontend").map(|s| (s.min, s.max)),
+            Some((2, 6))
+        );
+        assert!(p.service("other-cluster", "api").is_none());
+        assert!(p.service("axiomcore-production", "worker").is_none());
+        let expect = [
+            ("axiomcore-api-down-critical", RuleAction::Restart, Severity::Sev1),
+            ("axiomcore-api-errors-critical", RuleAction::Restart, Severity::Sev2),
+            ("axiomcore-api-memory-critical", RuleAction::Restart, Severity::Sev2),
+            ("axiomcore-api-latency-critical", RuleAction::ScaleOut { by: 2 }, Severity::Sev2),
+            ("axiomcore-frontend-cpu-critical", RuleAction::ScaleOut { by: 2 }, Severity::Sev2),
+            ("axiomcore-api-cert-critical", RuleAction::Notify, Severity::Sev2),
+            ("axiomcore-api-disk-warning", RuleAction::Notify, Severity::Sev3),
+            ("billing-spike", RuleAction::Notify, Severity::Sev3),
+        ];
+        for (name, action, sev) in expect {
+            let r = p.rule_for(name).expect("a rule matches");
+            assert_eq!((r.action, r.severity), (action, sev), "{name}");
+        }
+        assert_eq!(p.guards.restart_cooldown, Duration::from_secs(600));
+        assert_eq!(p.guards.scale_out_cooldown, Duration::from_secs(300));
+        assert_eq!(p.guards.circuit_window, Duration::from_secs(3600));
+    }
+
+    fn err_of(text: &str) -> String {
+        Policy::from_toml(text, "test.toml").expect_err("must be rejected").to_string()
+    }
+
+    const ECS: &str = "[ecs]\ncluster = \"c\"\n[[ecs.services]]\nname = \"api\"\nmin = 2\nmax = 4\n";
+
+    #[test]
+    fn invalid_policies_name_the_field() {
+        assert!(err_of("").contains("ecs"));
+        assert!(err_of("[ecs]\ncluster = \"c\"\nservices = []\n").contains("ecs.services"));
+        assert!(err_of(&ECS.replace("max = 4", "max = 1")).contains("max 1 is below min 2"));
+        assert!(err_of(&format!("{ECS}[guards]\nrestart_cooldown = \"soon\"\n"))
+            .contains("guards.restart_cooldown"));
+        assert!(err_of(&format!(
+            "{ECS}[[rules]]\nalarm = \"*\"\naction = \"reboot\"\nseverity = \"SEV2\"\n"
+        ))
+        .contains("\"reboot\""));
+        assert!(err_of(&format!(
+            "{ECS}[[rules]]\nalarm = \"*\"\naction = \"scale_out\"\nseverity = \"SEV2\"\n"
+        ))
+        .contains("needs `by`"));
+        assert!(err_of(&format!(
+            "{ECS}[[rules]]\nalarm = \"*\"\naction = \"notify\"\nseverity = \"SEV9\"\n"
+        ))
+        .contains("SEV9"));
+        assert!(err_of(&format!("{ECS}[typo]\nx = 1\n")).contains("typo"));
+    }
+
+    #[test]
+    fn missing_policy_file_is_named() {
+        let e = Policy::load(Some("/nonexistent/policy.toml")).expect_err("missing file");
+        assert!(e.to_string().contains("/nonexistent/policy.toml"));
+    }
+}

@@ -1,0 +1,177 @@
+//! What the ledger remembers about one target between invocations: the open incident and the
+//! recent actions that cooldowns and the circuit breaker count.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Severity;
+
+/// The outcome of a decision, as recorded and announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Done,
+    DryRun,
+    Suppressed,
+    Failed,
+    NoAction,
+    /// The call was sent and no answer came: it may or may not have happened.
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::DryRun => "dry_run",
+            Outcome::Suppressed => "suppressed",
+            Outcome::Failed => "failed",
+            Outcome::NoAction => "no_action",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// A change to an ECS service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Effect {
+    /// Force a new deployment.
+    Restart,
+    /// Set the desired count.
+    SetDesired { from: i32, to: i32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Restart,
+    ScaleOut,
+    Restore,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Restart => "restart",
+            ActionKind::ScaleOut => "scale_out",
+            ActionKind::Restore => "restore",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Reserved in the ledger; the AWS call is being made.
+    Pending,
+    Done,
+    Unknown,
+    Failed,
+}
+
+/// An action taken (or being taken) on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    pub kind: ActionKind,
+    pub at: DateTime<Utc>,
+    pub event_key: String,
+    pub effect: Effect,
+    pub status: ActionStatus,
+}
+
+impl ActionRecord {
+    /// Whether it counts for cooldowns and the circuit breaker: anything that may have happened.
+    pub fn counts(&self) -> bool {
+        self.status != ActionStatus::Failed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub what: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub opened_at: DateTime<Utc>,
+    /// The desired count before the incident: what a close restores.
+    pub pre_incident_desired: i32,
+    /// Alarms of this incident still in ALARM; the incident closes when this is empty.
+    pub firing: BTreeSet<String>,
+    /// Every alarm that fired during the incident.
+    pub fired: BTreeSet<String>,
+    pub severity: Severity,
+    pub circuit_open: bool,
+    /// The desired count we last set: a close restores only if nobody has changed it since.
+    pub last_set_desired: Option<i32>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// The per-target state in the ledger. `Default` is a target never seen before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetState {
+    pub incident: Option<Incident>,
+    pub actions: Vec<ActionRecord>,
+    pub last_suppression_notice: Option<DateTime<Utc>>,
+}
+
+impl TargetState {
+    /// Counting actions of `kind` since `since`.
+    pub fn count_since(&self, kind: ActionKind, since: DateTime<Utc>) -> usize {
+        self.actions
+            .iter()
+            .filter(|a| a.kind == kind && a.counts() && a.at > since)
+            .count()
+    }
+
+    pub fn last(&self, kind: ActionKind) -> Option<&ActionRecord> {
+        self.actions
+            .iter()
+            .filter(|a| a.kind == kind && a.counts())
+            .max_by_key(|a| a.at)
+    }
+
+    pub fn action_for(&self, event_key: &str) -> Option<&ActionRecord> {
+        self.actions.iter().find(|a| a.event_key == event_key)
+    }
+
+    /// Drops action records older than `keep`, except unfinished ones of the last day, which a
+    /// retry may still need to finish.
+    pub fn prune(&mut self, now: DateTime<Utc>, keep: Duration) {
+        let finished_cutoff = now - keep;
+        let unfinished_cutoff = now - Duration::days(1).max(keep);
+        self.actions.retain(|a| match a.status {
+            ActionStatus::Pending | ActionStatus::Unknown => a.at > unfinished_cutoff,
+            ActionStatus::Done | ActionStatus::Failed => a.at > finished_cutoff,
+        });
+    }
+
+    /// Writes the outcome of an action back after the AWS call.
+    pub fn settle(&mut self, event_key: &str, outcome: Outcome, effect: Option<Effect>, now: DateTime<Utc>, what: &str) {
+        let status = match outcome {
+            Outcome::Done | Outcome::DryRun => ActionStatus::Done,
+            Outcome::Failed => ActionStatus::Failed,
+            Outcome::Unknown => ActionStatus::Unknown,
+            Outcome::Suppressed | Outcome::NoAction => return,
+        };
+        if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
+            a.status = status;
+        }
+        if let Some(inc) = self.incident.as_mut() {
+            if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (effect, status) {
+                inc.last_set_desired = Some(to);
+            }
+            inc.timeline.push(TimelineEntry {
+                at: now,
+                what: what.to_owned(),
+                outcome,
+            });
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Logs: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), compact text elsewhere.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // A second init (tests, the CLI running several jobs) keeps the first subscriber.
+    let _ = if in_lambda {
+        builder.json().with_ansi(false).with_current_span(false).without_time().try_init()
+    } else {
+        builder.compact().try_init()
+    };
+}
