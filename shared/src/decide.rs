@@ -194,6 +194,18 @@ pub fn decide(
         if prev.status != ActionStatus::Done {
             return resume(alarm, target, observed, next, prev.clone(), severity);
         }
+        // Already acted on: the ledger's claim stops duplicates first; this keeps the decision
+        // itself idempotent should one slip through.
+        let mut d = Decision::bare(
+            Some(target),
+            ask,
+            Verdict::NoAction,
+            severity,
+            format!("{} was already acted on ({})", alarm.alarm_name, prev.kind.as_str()),
+        );
+        d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
+        d.state = Some(state.clone());
+        return d;
     }
 
     match alarm.state {
