@@ -18,6 +18,11 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const RESERVE: Duration = Duration::from_millis(1500);
 
 pub async fn sdk_config() -> SdkConfig {
+    loader().load().await
+}
+
+/// The loader with this project's retries and timeouts; the emulator adds its endpoint to it.
+pub fn loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::standard()
@@ -32,8 +37,6 @@ pub async fn sdk_config() -> SdkConfig {
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )
-        .load()
-        .await
 }
 
 /// The time an invocation has left, turned into SDK timeouts for each call.

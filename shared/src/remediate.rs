@@ -157,7 +157,16 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
             Claim::Fresh => {}
         }
 
-        let decision = self.decide_and_reserve(a, now).await?;
+        let decision = match self.decide_and_reserve(a, now).await {
+            Ok(d) => d,
+            Err(e) => {
+                // Nothing was changed: release the claim so Lambda's retry handles it afresh.
+                if let Err(le) = self.ledger.finish(mode, &key, EventStatus::Retry, None).await {
+                    tracing::error!(error = %le, "could not release the claim");
+                }
+                return Err(e);
+            }
+        };
 
         let (outcome, error) = self.act(&decision).await;
 
@@ -379,18 +388,27 @@ impl App {
     }
 
     pub async fn with_config(config: Config) -> Result<App, ConfigError> {
+        App::with_sdk(config, &sdk_config().await)
+    }
+
+    /// With an SDK configuration of the caller's (the local emulator's, say).
+    pub fn with_sdk(config: Config, sdk: &aws_config::SdkConfig) -> Result<App, ConfigError> {
         let table = config.require_ledger()?.to_owned();
         if config.topic_arn.is_none() {
             tracing::warn!("OPS_TOPIC_ARN is not set: notifications go to the log only");
         }
-        let sdk = sdk_config().await;
         Ok(App {
-            ecs: aws_sdk_ecs::Client::new(&sdk),
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            sns: aws_sdk_sns::Client::new(&sdk),
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
             config: Arc::new(config),
             table,
         })
+    }
+
+    /// The ledger, for reading an incident's history back.
+    pub fn ledger(&self) -> DynamoLedger {
+        DynamoLedger::new(&self.dynamodb, &self.table, Budget::unbounded())
     }
 
     pub async fn handle(&self, payload: &Value, inv: &Invocation, dry_run: bool) -> Result<Value, RemediateError> {

@@ -1,1 +1,111 @@
+//! Shared set-up for the emulator suites: a fresh moto per test, seeded with AxiomCore.
 
+use std::path::PathBuf;
+
+use aws_config::SdkConfig;
+use axiom_ops::config::Config;
+use axiom_ops::emulator::{self, Moto, Received, Seeded, CLUSTER};
+use axiom_ops::remediate::{App, Invocation};
+use serde_json::Value;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct Env {
+    pub moto: Moto,
+    pub sdk: SdkConfig,
+    pub seeded: Seeded,
+}
+
+impl Env {
+    pub async fn start() -> Result<Env, emulator::BoxError> {
+        let moto = Moto::start()?;
+        let sdk = moto.sdk_config().await;
+        let seeded = emulator::seed(&sdk).await?;
+        Ok(Env { moto, sdk, seeded })
+    }
+
+    pub fn config(&self, dry_run: bool) -> Config {
+        let mut c = Config::from_lookup(|_| None).expect("built-in config");
+        c.topic_arn = Some(self.seeded.topic_arn.clone());
+        c.ledger_table = Some(self.seeded.table.clone());
+        c.dry_run = dry_run;
+        c
+    }
+
+    /// The function as Lambda would build it, talking to `sdk` (the emulator or a proxy).
+    pub fn app_with(&self, sdk: &SdkConfig, dry_run: bool) -> App {
+        App::with_sdk(self.config(dry_run), sdk).expect("app")
+    }
+
+    pub fn app(&self) -> App {
+        self.app_with(&self.sdk, false)
+    }
+
+    pub async fn desired(&self, service: &str) -> i32 {
+        self.service(service).await.desired_count()
+    }
+
+    pub async fn primary_deployment(&self, service: &str) -> String {
+        let s = self.service(service).await;
+        s.deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .and_then(|d| d.id())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn service(&self, service: &str) -> aws_sdk_ecs::types::Service {
+        let ecs = aws_sdk_ecs::Client::new(&self.sdk);
+        let out = ecs
+            .describe_services()
+            .cluster(CLUSTER)
+            .services(service)
+            .send()
+            .await
+            .expect("describe");
+        out.services().first().cloned().expect("service exists")
+    }
+
+    pub async fn inbox(&self) -> Vec<Received> {
+        emulator::drain_inbox(&self.sdk, &self.seeded.inbox_url).await.expect("drain inbox")
+    }
+
+    pub async fn history(&self, target_pk: &str) -> Vec<Value> {
+        use axiom_ops::ports::Ledger;
+        self.app().ledger().history(target_pk).await.expect("history")
+    }
+}
+
+pub fn invocation() -> Invocation {
+    Invocation::local("test-request", std::time::Duration::from_secs(30))
+}
+
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+pub fn event(name: &str) -> Value {
+    let path = events_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The first decision report of a handler result.
+pub fn first(report: &Value) -> &Value {
+    &report["results"][0]
+}
+
+/// An EventBridge alarm state change for `alarm`, built like events/eventbridge-metric-alarm.json.
+pub fn eventbridge(alarm: &str, state: &str, timestamp: &str) -> Value {
+    let mut v = event("eventbridge-metric-alarm.json");
+    v["detail"]["alarmName"] = Value::String(alarm.to_owned());
+    v["detail"]["state"]["value"] = Value::String(state.to_owned());
+    v["detail"]["state"]["timestamp"] = Value::String(timestamp.to_owned());
+    v["resources"] = serde_json::json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}")]);
+    if let Some(config) = v["detail"]["configuration"].as_object_mut() {
+        // Name-based targeting: no ECS dimensions.
+        config.remove("metrics");
+    }
+    v
+}

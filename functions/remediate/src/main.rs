@@ -1,5 +1,5 @@
-//! The `remediate` Lambda: clients are built once per cold start; each invocation is handed to
-//! the core.
+//! The `remediate` Lambda: configuration and clients are built once per cold start; each
+//! invocation is handed to the core.
 
 use axiom_ops::remediate::{App, Invocation};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -8,7 +8,15 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     axiom_ops::telemetry::init();
-    let app = App::from_env().await?;
+    let app = match App::from_env().await {
+        Ok(app) => app,
+        Err(e) => {
+            // Bad configuration fails the cold start, named, before any event is taken.
+            tracing::error!(error = %e, "configuration error");
+            eprintln!("remediate: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let app = &app;
         async move {

@@ -1,0 +1,171 @@
+//! A Lambda Runtime API on loopback, so a real `bootstrap` binary can be run, fed events and
+//! watched, as Lambda would run it.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::http::{read_request, write_response};
+
+/// What the function answered for one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Response(Value),
+    Error(Value),
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: VecDeque<(String, Value, Duration)>,
+    answers: Vec<(String, Answer)>,
+    init_error: Option<Value>,
+    first_poll: Option<Instant>,
+    next_id: u64,
+}
+
+pub struct RuntimeApi {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    queued: Arc<Notify>,
+    answered: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    pub async fn start() -> std::io::Result<RuntimeApi> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let queued = Arc::new(Notify::new());
+        let answered = Arc::new(Notify::new());
+        let (s, q, a) = (shared.clone(), queued.clone(), answered.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, s.clone(), q.clone(), a.clone()));
+            }
+        });
+        Ok(RuntimeApi { addr, shared, queued, answered, task })
+    }
+
+    /// The value for `AWS_LAMBDA_RUNTIME_API`.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Queues an event with the time the function gets for it; returns its request id.
+    pub fn push(&self, event: Value, timeout: Duration) -> String {
+        let id = match self.shared.lock() {
+            Ok(mut s) => {
+                s.next_id += 1;
+                let id = format!("req-{:04}", s.next_id);
+                s.queue.push_back((id.clone(), event, timeout));
+                id
+            }
+            Err(_) => String::new(),
+        };
+        self.queued.notify_waiters();
+        id
+    }
+
+    /// Waits for the answer to `id`.
+    pub async fn answer(&self, id: &str, within: Duration) -> Option<Answer> {
+        let deadline = Instant::now() + within;
+        loop {
+            let notified = self.answered.notified();
+            if let Some(a) = self.shared.lock().ok().and_then(|s| {
+                s.answers.iter().find(|(i, _)| i == id).map(|(_, a)| a.clone())
+            }) {
+                return Some(a);
+            }
+            if let Some(e) = self.shared.lock().ok().and_then(|s| s.init_error.clone()) {
+                return Some(Answer::Error(e));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// When the function first asked for an event: its cold start is over.
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.shared.lock().ok().and_then(|s| s.first_poll)
+    }
+
+    pub fn init_error(&self) -> Option<Value> {
+        self.shared.lock().ok().and_then(|s| s.init_error.clone())
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>, queued: Arc<Notify>, answered: Arc<Notify>) {
+    let Ok(Some(req)) = read_request(&mut stream).await else { return };
+    let path = req.path.trim_start_matches("/2018-06-01/runtime");
+    if req.method == "GET" && path == "/invocation/next" {
+        loop {
+            let notified = queued.notified();
+            let next = shared.lock().ok().and_then(|mut s| {
+                s.first_poll.get_or_insert_with(Instant::now);
+                s.queue.pop_front()
+            });
+            if let Some((id, event, timeout)) = next {
+                let deadline = SystemTime::now()
+                    .checked_add(timeout)
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_millis().to_string())
+                    .unwrap_or_default();
+                let body = event.to_string();
+                let _ = write_response(
+                    &mut stream,
+                    200,
+                    "OK",
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("Lambda-Runtime-Aws-Request-Id", &id),
+                        ("Lambda-Runtime-Deadline-Ms", &deadline),
+                        ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:remediate"),
+                        ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"),
+                    ],
+                    body.as_bytes(),
+                )
+                .await;
+                return;
+            }
+            notified.await;
+        }
+    }
+    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["invocation", id, "response"] => record(&shared, id, Answer::Response(body)),
+        ["invocation", id, "error"] => record(&shared, id, Answer::Error(body)),
+        ["init", "error"] => {
+            if let Ok(mut s) = shared.lock() {
+                s.init_error = Some(body);
+            }
+        }
+        _ => {
+            let _ = write_response(&mut stream, 404, "Not Found", &[], b"{}").await;
+            return;
+        }
+    }
+    answered.notify_waiters();
+    let _ = write_response(&mut stream, 202, "Accepted", &[("Content-Type", "application/json")], b"{\"status\":\"OK\"}").await;
+}
+
+fn record(shared: &Arc<Mutex<Shared>>, id: &str, a: Answer) {
+    if let Ok(mut s) = shared.lock() {
+        s.answers.push((id.to_owned(), a));
+    }
+}

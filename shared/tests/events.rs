@@ -1,0 +1,102 @@
+//! Every sample in events/ against the parser: each file is named after what it shows.
+
+use std::path::PathBuf;
+
+use axiom_ops::alarm::{parse, AlarmKind, AlarmState, Delivery, Inbound};
+
+fn events() -> Vec<(String, serde_json::Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let mut out: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .expect("events/ exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable");
+            let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_delivery_and_kind_parses_to_what_its_name_says() {
+    let mut combos = std::collections::BTreeSet::new();
+    for (name, v) in events() {
+        let Some(stem) = name.strip_suffix("-alarm.json").filter(|_| name != "not-an-alarm.json") else { continue };
+        let (path, kind) = stem.split_once('-').expect("<path>-<kind>-alarm.json");
+        let want_delivery = match path {
+            "lambda" => Delivery::LambdaAction,
+            "eventbridge" => Delivery::EventBridge,
+            "sns" => Delivery::Sns,
+            other => panic!("{name}: unknown path {other}"),
+        };
+        let want_kind = match kind {
+            "metric" => AlarmKind::Metric,
+            "metric-math" => AlarmKind::MetricMath,
+            "anomaly" => AlarmKind::AnomalyDetection,
+            "composite" => AlarmKind::Composite,
+            other => panic!("{name}: unknown kind {other}"),
+        };
+        let Ok(Inbound::Alarms(alarms)) = parse(&v) else {
+            panic!("{name}: did not parse as an alarm: {:?}", parse(&v));
+        };
+        assert_eq!(alarms.len(), 1, "{name}");
+        let a = &alarms[0];
+        assert_eq!((a.delivery, a.kind), (want_delivery, want_kind), "{name}");
+        assert_eq!(a.state, AlarmState::Alarm, "{name}");
+        assert!(a.alarm_name.starts_with("axiomcore-"), "{name}");
+        if a.delivery == Delivery::Sns {
+            assert_eq!(a.region.as_deref(), Some("us-east-1"), "{name}: region code from the ARN, not the display name");
+        }
+        combos.insert((path.to_owned(), kind.to_owned()));
+    }
+    assert_eq!(combos.len(), 12, "3 deliveries × 4 kinds: {combos:?}");
+}
+
+#[test]
+fn one_transition_by_three_paths_has_one_key() {
+    let key = |file: &str| {
+        let (_, v) = events().into_iter().find(|(n, _)| n == file).expect("sample exists");
+        match parse(&v) {
+            Ok(Inbound::Alarms(a)) => a[0].event_key(),
+            other => panic!("{file}: {other:?}"),
+        }
+    };
+    let k = key("lambda-metric-alarm.json");
+    assert_eq!(k, key("eventbridge-metric-alarm.json"));
+    assert_eq!(k, key("sns-metric-alarm.json"));
+    assert_ne!(k, key("eventbridge-metric-ok.json"));
+}
+
+#[test]
+fn ecs_dimensions_survive_every_metric_shape() {
+    for (name, v) in events() {
+        if !name.contains("metric-alarm") {
+            continue;
+        }
+        let Ok(Inbound::Alarms(a)) = parse(&v) else { panic!("{name}") };
+        assert_eq!(a[0].dimensions.get("ServiceName").map(String::as_str), Some("api"), "{name}");
+        assert_eq!(a[0].dimensions.get("ClusterName").map(String::as_str), Some("axiomcore-production"), "{name}");
+    }
+}
+
+#[test]
+fn the_rest_is_ignored_or_rejected_by_name() {
+    for (name, v) in events() {
+        match name.as_str() {
+            "eventbridge-config-change.json" => assert!(matches!(parse(&v), Ok(Inbound::Ignored { .. })), "{name}"),
+            "not-an-alarm.json" => {
+                let e = parse(&v).expect_err("rejected");
+                assert!(e.to_string().contains("expected a CloudWatch alarm"), "{e}");
+            }
+            "eventbridge-metric-ok.json" => {
+                let Ok(Inbound::Alarms(a)) = parse(&v) else { panic!("{name}") };
+                assert_eq!(a[0].state, AlarmState::Ok);
+            }
+            _ => {}
+        }
+    }
+}
