@@ -14,8 +14,10 @@ use crate::ports::{Certainty, EffectError, PortError};
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest one attempt may take: an endpoint that accepts and never answers is cut off here.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Kept back from the invocation deadline to record and announce what happened.
+/// Kept back from the invocation deadline, when acting, to record and announce what happened.
 pub const RESERVE: Duration = Duration::from_millis(1500);
+/// Kept back by the recording calls themselves, to return the invocation's answer in time.
+pub const FINAL_MARGIN: Duration = Duration::from_millis(100);
 
 pub async fn sdk_config() -> SdkConfig {
     loader().load().await
@@ -43,25 +45,32 @@ pub fn loader() -> aws_config::ConfigLoader {
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     deadline: Option<Instant>,
+    reserve: Duration,
 }
 
 impl Budget {
+    /// For observing and acting: ends `RESERVE` before the deadline.
     pub fn until(deadline: Option<Instant>) -> Budget {
-        Budget { deadline }
+        Budget { deadline, reserve: RESERVE }
+    }
+
+    /// For recording and announcing: may use the reserve the actions left.
+    pub fn for_bookkeeping(self) -> Budget {
+        Budget { reserve: FINAL_MARGIN, ..self }
     }
 
     pub fn unbounded() -> Budget {
-        Budget { deadline: None }
+        Budget { deadline: None, reserve: RESERVE }
     }
 
-    /// Timeouts for the next call: the defaults, shortened so the call ends `RESERVE` before the
+    /// Timeouts for the next call: the defaults, shortened so the call ends its reserve before the
     /// deadline. Past that point the call is not made at all.
     pub fn timeouts(&self) -> Result<TimeoutConfig, String> {
         let (op, attempt) = match self.deadline {
             None => (OPERATION_TIMEOUT, ATTEMPT_TIMEOUT),
             Some(d) => {
-                let left = d.saturating_duration_since(Instant::now()).saturating_sub(RESERVE);
-                if left < Duration::from_millis(200) {
+                let left = d.saturating_duration_since(Instant::now()).saturating_sub(self.reserve);
+                if left < Duration::from_millis(50) {
                     return Err("the invocation deadline is too close to make another AWS call".into());
                 }
                 let op = left.min(OPERATION_TIMEOUT);

@@ -7,6 +7,8 @@ use crate::policy::{Policy, PolicyError};
 pub enum ConfigError {
     #[error("{0}")]
     Policy(#[from] PolicyError),
+    #[error("OPS_POLICY_FILE: {0}")]
+    PolicyFile(PolicyError),
     #[error("{var} is {value:?}: expected true or false")]
     Bool { var: &'static str, value: String },
     #[error("{var} is required: {why}")]
@@ -35,7 +37,10 @@ impl Config {
     /// The same, from any lookup: tests pass a map instead of touching the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let policy = Policy::load(nonempty("OPS_POLICY_FILE").as_deref())?;
+        let policy = match nonempty("OPS_POLICY_FILE") {
+            None => Policy::built_in()?,
+            Some(path) => Policy::load(Some(&path)).map_err(ConfigError::PolicyFile)?,
+        };
         let dry_run = match nonempty("OPS_DRY_RUN") {
             None => false,
             Some(v) => match v.to_ascii_lowercase().as_str() {

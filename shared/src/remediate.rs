@@ -416,8 +416,8 @@ impl App {
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::new(&self.ecs, budget),
-            ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget),
-            notifier: SnsNotifier::new(&self.sns, self.config.topic_arn.as_deref(), budget),
+            ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping()),
+            notifier: SnsNotifier::new(&self.sns, self.config.topic_arn.as_deref(), budget.for_bookkeeping()),
             dry_run: dry_run || self.config.dry_run,
         };
         r.handle(payload, inv).await

@@ -12,7 +12,6 @@ async fn main() -> Result<(), Error> {
         Ok(app) => app,
         Err(e) => {
             // Bad configuration fails the cold start, named, before any event is taken.
-            tracing::error!(error = %e, "configuration error");
             eprintln!("remediate: configuration error: {e}");
             std::process::exit(2);
         }

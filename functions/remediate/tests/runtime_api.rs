@@ -1,0 +1,120 @@
+//! The `remediate` binary itself, run as Lambda runs it: under a Lambda Runtime API, with
+//! `AWS_ENDPOINT_URL` pointing at moto and the DESIGN.md environment.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axiom_ops::emulator::runtime_api::{Answer, RuntimeApi};
+use axiom_ops::emulator::{self, Moto, Seeded, CLUSTER};
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn event(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The function's process; killed when dropped.
+struct Function(Option<Child>);
+
+impl Function {
+    fn wait(mut self) -> std::io::Result<std::process::Output> {
+        self.0.take().ok_or_else(|| std::io::Error::other("already waited"))?.wait_with_output()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn(api: &RuntimeApi, moto: &Moto, seeded: &Seeded, extra: &[(&str, &str)]) -> std::io::Result<Function> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_remediate"));
+    cmd.env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.host())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "remediate")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/remediate")
+        .env("AWS_REGION", emulator::REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("OPS_TOPIC_ARN", &seeded.topic_arn)
+        .env("OPS_LEDGER_TABLE", &seeded.table)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    Ok(Function(Some(cmd.spawn()?)))
+}
+
+async fn desired(sdk: &aws_config::SdkConfig, service: &str) -> i32 {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let out = ecs.describe_services().cluster(CLUSTER).services(service).send().await.expect("describe");
+    out.services().first().map(|s| s.desired_count()).unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_handles_every_sample_under_the_runtime_api() -> TestResult {
+    let moto = Moto::start()?;
+    let sdk = moto.sdk_config().await;
+    let seeded = emulator::seed(&sdk).await?;
+    let api = RuntimeApi::start().await?;
+    let _f = spawn(&api, &moto, &seeded, &[])?;
+    let wait = Duration::from_secs(60);
+
+    let id = api.push(event("sns-metric-alarm.json"), Duration::from_secs(30));
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
+    assert_eq!(r["results"][0]["outcome"], "done", "{r}");
+    assert_eq!(desired(&sdk, "api").await, 5);
+
+    // The same transition by the other two paths: acknowledged as duplicates.
+    for name in ["lambda-metric-alarm.json", "eventbridge-metric-alarm.json"] {
+        let id = api.push(event(name), Duration::from_secs(30));
+        let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("{name}: no response") };
+        assert_eq!(r["results"][0]["duplicate"], true, "{name}: {r}");
+    }
+    assert_eq!(desired(&sdk, "api").await, 5);
+
+    let id = api.push(event("eventbridge-config-change.json"), Duration::from_secs(30));
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
+    assert!(r["ignored"].is_string(), "{r}");
+
+    // A payload that is none of these fails the invocation (Lambda retries, then the DLQ).
+    let id = api.push(event("not-an-alarm.json"), Duration::from_secs(30));
+    let Some(Answer::Error(e)) = api.answer(&id, wait).await else { panic!("expected an error") };
+    assert!(e["errorMessage"].as_str().is_some_and(|m| m.contains("expected a CloudWatch alarm")), "{e}");
+
+    let id = api.push(event("lambda-anomaly-alarm.json"), Duration::from_secs(30));
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
+    assert_eq!(r["results"][0]["target"], "axiomcore-production/frontend", "{r}");
+    assert_eq!(desired(&sdk, "frontend").await, 4);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_fails_the_cold_start_naming_it() -> TestResult {
+    let moto = Moto::start()?;
+    let sdk = moto.sdk_config().await;
+    let seeded = emulator::seed(&sdk).await?;
+    let api = RuntimeApi::start().await?;
+    for (var, value) in [("OPS_DRY_RUN", "perhaps"), ("OPS_POLICY_FILE", "/nonexistent/policy.toml"), ("OPS_LEDGER_TABLE", "")] {
+        let out = spawn(&api, &moto, &seeded, &[(var, value)])?.wait()?;
+        assert!(!out.status.success(), "{var}={value} must fail the cold start");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+    assert!(api.first_poll().is_none(), "no event was taken with a bad configuration");
+    Ok(())
+}
