@@ -1,1 +1,86 @@
-fn main(){}
+//! `axiom-ops`: the operator's command line.
+
+mod demo;
+mod ledger;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use axiom_ops::config::Config;
+use axiom_ops::remediate::{App, Invocation};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "axiom-ops", version, about = "AxiomCore operations, run by themselves: invoke a job, read the ledger, run the local demo")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a function's real handler in-process on an event file, against the configured AWS
+    /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
+    Invoke {
+        /// The function: remediate.
+        function: String,
+        /// The event, e.g. events/eventbridge-metric-alarm.json.
+        event: PathBuf,
+        /// Decide, record and notify as "would do"; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the incident timeline of a service from the ledger (OPS_LEDGER_TABLE).
+    Ledger {
+        /// cluster/service, e.g. axiomcore-production/api
+        target: String,
+        /// Print the ledger items as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
+    /// show what changed.
+    Demo,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    axiom_ops::telemetry::init_with("warn");
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Invoke { function, event, dry_run } => invoke(&function, &event, dry_run).await,
+        Command::Ledger { target, json } => ledger::show(&target, json).await,
+        Command::Demo => demo::run().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("axiom-ops: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
+    let payload: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", event.display()))?;
+    match function {
+        "remediate" => {
+            let app = App::from_env().await?;
+            let inv = Invocation::local("cli", std::time::Duration::from_secs(60));
+            let report = app.handle(&payload, &inv, dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        other => bail!("unknown function {other:?}: expected remediate"),
+    }
+}
+
+/// The configuration from the environment, with the ledger required.
+fn config_with_ledger() -> anyhow::Result<Config> {
+    let c = Config::from_env()?;
+    c.require_ledger()?;
+    Ok(c)
+}

@@ -1,1 +1,55 @@
-fn main(){}
+//! The handler's own cost, AWS round trips aside: parse → resolve → decide → notice → audit item.
+//! `cargo bench -p axiom-ops --bench decide`
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use axiom_ops::alarm::{parse, Inbound};
+use axiom_ops::decide::{decide, ServiceStatus};
+use axiom_ops::notify::{self, LedgerKeys};
+use axiom_ops::policy::Policy;
+use axiom_ops::state::{Outcome, TargetState};
+use chrono::Utc;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn sample(name: &str) -> serde_json::Value {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).expect("sample")).expect("json")
+}
+
+fn bench(c: &mut Criterion) {
+    let policy = Policy::built_in().expect("policy");
+    let observed = ServiceStatus { desired: 3, running: 3, primary_since: None };
+    let state = TargetState::default();
+    let now = Utc::now();
+    let samples: Vec<serde_json::Value> = ["eventbridge-metric-alarm.json", "sns-metric-alarm.json", "lambda-composite-alarm.json"]
+        .iter()
+        .map(|n| sample(n))
+        .collect();
+    let keys = LedgerKeys { pk: "target#axiomcore-production/api".into(), sk: "decision#x".into() };
+
+    let Ok(Inbound::Alarms(alarms)) = parse(&samples[0]) else { panic!("sample parses") };
+    let alarm = alarms[0].clone();
+
+    let mut g = c.benchmark_group("remediate");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("decide", |b| {
+        b.iter(|| decide(black_box(&alarm), &policy, Some(&observed), black_box(&state), now))
+    });
+    for (i, s) in samples.iter().enumerate() {
+        g.bench_function(format!("parse/{i}"), |b| b.iter(|| parse(black_box(s))));
+    }
+    g.bench_function("handler_overhead", |b| {
+        b.iter(|| {
+            let Ok(Inbound::Alarms(a)) = parse(black_box(&samples[1])) else { return };
+            let d = decide(&a[0], &policy, Some(&observed), &state, now);
+            let n = notify::build(&a[0], &d, Outcome::Done, &keys, None, now);
+            let state_json = serde_json::to_string(&d.state).unwrap_or_default();
+            black_box((n, state_json));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -352,6 +352,7 @@ fn on_alarm(
                 );
                 d.after = Some(observed.desired);
                 d.held = Some(Held::AtMax);
+                note_held(&mut next, now, format!("scale-out held: already at max {}", bounds.max), crate::state::Outcome::NoAction);
                 d.state = Some(next);
                 return d;
             }
@@ -391,6 +392,7 @@ fn on_alarm(
             d.verdict = Verdict::Suppressed;
             d.held = Some(Held::CircuitOpen);
             d.severity = Severity::Sev1;
+            note_held(&mut next, now, format!("circuit opened after {recent} restarts: a human is needed"), crate::state::Outcome::Suppressed);
             d.reason = format!(
                 "remediation exhausted, a human is needed: {recent} restarts of {} in the last {} did not clear it; no more actions until the incident closes",
                 bounds.name,
@@ -414,6 +416,7 @@ fn on_alarm(
                 human(cooldown)
             );
             d.notify = suppression_notice(&mut next, cooldown, now);
+            note_held(&mut next, now, format!("{} suppressed (cooldown, last {} ago)", kind.as_str(), human(since)), crate::state::Outcome::Suppressed);
             d.state = Some(next);
             return d;
         }
@@ -443,6 +446,13 @@ fn on_alarm(
     };
     d.state = Some(next);
     d
+}
+
+/// Puts a held-back action on the incident's timeline, so its story shows the suppressions too.
+fn note_held(state: &mut TargetState, at: DateTime<Utc>, what: String, outcome: crate::state::Outcome) {
+    if let Some(inc) = state.incident.as_mut() {
+        inc.timeline.push(TimelineEntry { at, what, outcome });
+    }
 }
 
 /// At most one suppression notice per target per cooldown window: a storm stays one message.

@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install the emulator venv
+# (.venv, moto + cfn-lint from requirements-emulator.txt) when it is missing.
+
+VENV := .venv
+PY ?= python3
+
+.PHONY: venv demo test lint bench release
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-emulator.txt
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-emulator.txt
+	touch $@
+
+demo: venv
+	cargo run --quiet -p axiom-ops-cli -- demo
+
+test: venv
+	cargo test --workspace
+
+lint: venv
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+
+release:
+	cargo build --release -p remediate
+
+bench: venv release
+	cargo bench -p axiom-ops --bench decide
+	$(VENV)/bin/python bench/cold_start.py

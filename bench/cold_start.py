@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Benchmarks of the remediate binary, as Lambda runs it (run by `make bench`).
+
+- cold start: process spawn -> first Runtime API poll (config read, SDK clients built), against
+  the same job as a Python boto3 custom runtime, side by side, as medians over N runs;
+- peak RSS of the release binary while it handles every sample in events/ against moto;
+- the stripped binary's size.
+
+Prints a Markdown table for the README.
+"""
+import http.server
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BINARY = TARGET / "release" / "remediate"
+VENV_PY = ROOT / ".venv" / "bin" / "python"
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+
+
+class RuntimeApi(http.server.ThreadingHTTPServer):
+    """A Lambda Runtime API that notes the first poll and serves queued events."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.first_poll = None
+        self.events = []
+        self.answers = {}
+        self.cv = threading.Condition()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        with srv.cv:
+            if srv.first_poll is None:
+                srv.first_poll = time.perf_counter()
+                srv.cv.notify_all()
+            while not srv.events:
+                srv.cv.wait(timeout=30)
+            rid, body = srv.events.pop(0)
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
+        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+        self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:remediate")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        parts = self.path.split("/")
+        srv = self.server
+        with srv.cv:
+            if len(parts) >= 6 and parts[3] == "invocation":
+                srv.answers[parts[4]] = (parts[5], body)
+            srv.cv.notify_all()
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def serve():
+    srv = RuntimeApi()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def base_env(api, endpoint):
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
+        "AWS_LAMBDA_FUNCTION_NAME": "remediate",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": endpoint,
+        "OPS_LEDGER_TABLE": "axiomcore-ops-ledger",
+        "OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:axiomcore-ops",
+        "AWS_LAMBDA_LOG_LEVEL": "warn",
+    }
+
+
+def cold_start(cmd, env):
+    api = serve()
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{api.server_address[1]}")
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with api.cv:
+        while api.first_poll is None and p.poll() is None:
+            api.cv.wait(timeout=0.05)
+    t1 = api.first_poll
+    p.kill()
+    p.wait()
+    api.shutdown()
+    if t1 is None:
+        raise SystemExit(f"{cmd[0]} exited before polling (code {p.returncode})")
+    return (t1 - t0) * 1000
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def peak_rss_under_load():
+    """Runs the binary over every sample against a seeded moto; returns VmHWM in MiB."""
+    port = free_port()
+    moto = subprocess.Popen([str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        seed = subprocess.run([str(VENV_PY), str(ROOT / "bench/seed.py"), endpoint], capture_output=True, text=True)
+        if seed.returncode != 0:
+            raise SystemExit(seed.stderr)
+        api = serve()
+        env = base_env(api, endpoint)
+        p = subprocess.Popen([str(BINARY)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples = sorted((ROOT / "events").glob("*.json"))
+        ids = []
+        with api.cv:
+            for i, f in enumerate(samples * 5):
+                rid = f"bench-{i}"
+                ids.append(rid)
+                api.events.append((rid, json.loads(f.read_text())))
+            api.cv.notify_all()
+        deadline = time.time() + 120
+        with api.cv:
+            while len(api.answers) < len(ids) and time.time() < deadline:
+                api.cv.wait(timeout=0.5)
+        status = Path(f"/proc/{p.pid}/status").read_text()
+        hwm = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM"))
+        p.kill()
+        p.wait()
+        api.shutdown()
+        return hwm / 1024, len(api.answers), len(ids)
+    finally:
+        moto.kill()
+        moto.wait()
+
+
+def main():
+    if not BINARY.exists():
+        raise SystemExit(f"{BINARY} missing: run `cargo build --release -p remediate` first")
+    dummy = serve()
+    env = base_env(dummy, "http://127.0.0.1:9")
+    dummy.shutdown()
+    rust = [cold_start([str(BINARY)], env) for _ in range(RUNS)]
+    py = [cold_start([str(VENV_PY), str(ROOT / "bench/python_bootstrap.py")], env) for _ in range(RUNS)]
+    r, p = statistics.median(rust), statistics.median(py)
+    rss, answered, sent = peak_rss_under_load()
+    size = BINARY.stat().st_size / (1024 * 1024)
+    print(f"| measure | result |")
+    print(f"|---|---|")
+    print(f"| cold start, Rust `remediate` (median of {RUNS}) | {r:.1f} ms |")
+    print(f"| cold start, Python boto3 runtime, same clients (median of {RUNS}) | {p:.1f} ms |")
+    print(f"| ratio | {p / r:.0f}× |")
+    print(f"| peak RSS handling {answered}/{sent} events against moto | {rss:.1f} MiB |")
+    print(f"| stripped release binary | {size:.1f} MiB |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+//! `axiom-ops demo`: the whole remediation story on the local emulator, in a minute.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use axiom_ops::adapters::ledger::target_pk;
+use axiom_ops::config::Config;
+use axiom_ops::emulator::{self, Moto, CLUSTER};
+use axiom_ops::ports::{Ledger, Mode};
+use axiom_ops::remediate::{App, Invocation};
+use axiom_ops::target::Target;
+use serde_json::Value;
+
+/// The samples, in the order that tells the story, with what each shows.
+const STORY: &[(&str, &str)] = &[
+    ("lambda-metric-alarm.json", "api CPU > 90%, by the Lambda alarm action"),
+    ("eventbridge-metric-alarm.json", "the same transition again, by EventBridge"),
+    ("sns-metric-alarm.json", "and by SNS"),
+    ("lambda-metric-math-alarm.json", "api 5xx rate > 5% (metric math)"),
+    ("lambda-composite-alarm.json", "api memory (composite), minutes after the restart"),
+    ("lambda-anomaly-alarm.json", "frontend latency out of its band (anomaly detection)"),
+    ("eventbridge-config-change.json", "an alarm's configuration changed"),
+    ("not-an-alarm.json", "something that is not an alarm at all"),
+];
+
+fn events_dir() -> anyhow::Result<PathBuf> {
+    let mut here = std::env::current_dir()?;
+    loop {
+        if here.join("events/lambda-metric-alarm.json").is_file() {
+            return Ok(here.join("events"));
+        }
+        if !here.pop() {
+            return Err(anyhow!("events/ not found: run the demo from the project folder"));
+        }
+    }
+}
+
+fn load(dir: &Path, name: &str) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading events/{name}"))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// The OK transition of the alarm in `sample`, `minutes` after its ALARM: to close the incident.
+fn ok_of(sample: &Value, minutes: i64) -> Option<Value> {
+    let mut v = sample.clone();
+    let data = v.get_mut("alarmData")?;
+    let ts = data["state"]["timestamp"].as_str()?;
+    let t = axiom_ops::alarm::parse_time(ts)? + chrono::Duration::minutes(minutes);
+    data["previousState"] = data["state"].clone();
+    data["state"]["value"] = Value::from("OK");
+    data["state"]["reason"] = Value::from("Threshold Crossed: back under the threshold");
+    data["state"]["timestamp"] = Value::from(t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string());
+    Some(v)
+}
+
+struct Service {
+    desired: i32,
+    deployment: String,
+}
+
+async fn services(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<(String, Service)>> {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let out = ecs.describe_services().cluster(CLUSTER).services("api").services("frontend").send().await?;
+    Ok(out
+        .services()
+        .iter()
+        .map(|s| {
+            let deployment = s
+                .deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.id())
+                .unwrap_or("-")
+                .to_owned();
+            (s.service_name().unwrap_or("-").to_owned(), Service { desired: s.desired_count(), deployment })
+        })
+        .collect())
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let dir = events_dir()?;
+    println!("Starting the local AWS emulator (moto) and seeding AxiomCore…");
+    let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
+    let sdk = moto.sdk_config().await;
+    let seeded = emulator::seed(&sdk).await.map_err(|e| anyhow!("seeding: {e}"))?;
+    let mut config = Config::from_lookup(|_| None)?;
+    config.topic_arn = Some(seeded.topic_arn.clone());
+    config.ledger_table = Some(seeded.table.clone());
+    let app = App::with_sdk(config, &sdk)?;
+    println!("  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n", seeded.topic_arn, seeded.table);
+
+    let before = services(&sdk).await?;
+
+    let mut runs: Vec<(String, String, Value)> = Vec::new();
+    for (file, what) in STORY {
+        runs.push((file.to_string(), what.to_string(), load(&dir, file)?));
+    }
+    for (file, minutes, what) in [
+        ("lambda-metric-alarm.json", 20, "api CPU back to normal"),
+        ("lambda-metric-math-alarm.json", 5, "api 5xx back to normal"),
+        ("lambda-composite-alarm.json", 5, "api memory back to normal: the incident closes"),
+    ] {
+        let ok = ok_of(&load(&dir, file)?, minutes).ok_or_else(|| anyhow!("{file}: no alarmData"))?;
+        runs.push((format!("{file} → OK"), what.to_string(), ok));
+    }
+
+    println!("{:<38} {:<52} {}", "event", "what it is", "what axiom-ops did");
+    println!("{}", "-".repeat(140));
+    for (i, (file, what, payload)) in runs.iter().enumerate() {
+        let inv = Invocation::local(&format!("demo-{i:02}"), std::time::Duration::from_secs(30));
+        let did = match app.handle(payload, &inv, false).await {
+            Ok(report) => summarize(&report),
+            Err(e) => format!("rejected, nothing changed: {e}"),
+        };
+        println!("{file:<38} {what:<52} {did}");
+    }
+
+    let after = services(&sdk).await?;
+    println!("\n{:<10} {:>15} {:>14}   {}", "service", "desired before", "desired after", "restarted (new deployment)");
+    for (name, b) in &before {
+        if let Some((_, a)) = after.iter().find(|(n, _)| n == name) {
+            let restarted = if a.deployment != b.deployment { "yes" } else { "no" };
+            println!("{name:<10} {:>15} {:>14}   {restarted}", b.desired, a.desired);
+        }
+    }
+
+    let notices = emulator::drain_inbox(&sdk, &seeded.inbox_url).await.map_err(|e| anyhow!("{e}"))?;
+    println!("\nNotifications on {} ({}), as a subscriber sees them:", emulator::TOPIC, notices.len());
+    for n in &notices {
+        println!("  {}", n.subject);
+    }
+
+    let ledger = app.ledger();
+    let api = Target::new(CLUSTER, "api");
+    let state = ledger.load(Mode::Live, &api).await?;
+    let history = ledger.history(&target_pk(&api)).await?;
+    println!("\n`axiom-ops ledger {api}` would show:\n");
+    print!("{}", crate::ledger::render(&api, &state.state, &history));
+    drop(moto);
+    println!("\nEmulator stopped. Nothing outside it was touched.");
+    Ok(())
+}
+
+fn summarize(report: &Value) -> String {
+    if let Some(what) = report.get("ignored").and_then(Value::as_str) {
+        return format!("acknowledged, ignored ({what})");
+    }
+    let Some(results) = report.get("results").and_then(Value::as_array) else {
+        return report.to_string();
+    };
+    results
+        .iter()
+        .map(|r| {
+            if r.get("duplicate") == Some(&Value::Bool(true)) {
+                return "duplicate of a transition already handled: nothing more".to_owned();
+            }
+            let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+            let change = match (r.get("before").and_then(Value::as_i64), r.get("after").and_then(Value::as_i64)) {
+                (Some(b), Some(a)) if a != b => format!(" {b}→{a}"),
+                _ => String::new(),
+            };
+            format!("[{}] {} {}{change}: {}", s("severity"), s("action"), s("outcome"), s("reason"))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

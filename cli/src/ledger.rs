@@ -1,0 +1,78 @@
+//! `axiom-ops ledger <cluster>/<service>`: the incident timeline, read back from DynamoDB.
+
+use anyhow::{anyhow, Context};
+use axiom_ops::adapters::ledger::{target_pk, DynamoLedger};
+use axiom_ops::aws::{sdk_config, Budget};
+use axiom_ops::ports::{Ledger, Mode};
+use axiom_ops::target::Target;
+use serde_json::Value;
+
+use crate::config_with_ledger;
+
+pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
+    let target = Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
+    let config = config_with_ledger()?;
+    let table = config.require_ledger()?;
+    let sdk = sdk_config().await;
+    let ledger = DynamoLedger::new(&aws_sdk_dynamodb::Client::new(&sdk), table, Budget::unbounded());
+    let state = ledger.load(Mode::Live, &target).await.context("reading the target's state")?;
+    let history = ledger.history(&target_pk(&target)).await.context("reading the ledger")?;
+    if json {
+        let out = serde_json::json!({ "target": target.to_string(), "state": state.state, "decisions": history });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    print!("{}", render(&target, &state.state, &history));
+    Ok(())
+}
+
+pub fn render(target: &Target, state: &axiom_ops::state::TargetState, history: &[Value]) -> String {
+    let mut out = format!("{target}\n");
+    match &state.incident {
+        Some(i) => out.push_str(&format!(
+            "open incident {} ({}) since {}; still firing: {}; circuit {}; pre-incident desired count {}\n",
+            i.id,
+            i.severity,
+            i.opened_at.format("%Y-%m-%d %H:%M:%SZ"),
+            i.firing.iter().cloned().collect::<Vec<_>>().join(", "),
+            if i.circuit_open { "OPEN (a human is needed)" } else { "closed" },
+            i.pre_incident_desired
+        )),
+        None => out.push_str("no open incident\n"),
+    }
+    if history.is_empty() {
+        out.push_str("no decisions recorded\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "\n{:<20} {:<36} {:<6} {:<10} {:<10} {:<5} {:<8} {}\n",
+        "handled (UTC)", "alarm", "state", "action", "outcome", "sev", "desired", "why"
+    ));
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+    for h in history {
+        let desired = match (h.get("before").and_then(Value::as_i64), h.get("after").and_then(Value::as_i64)) {
+            (Some(b), Some(a)) if a != b => format!("{b}→{a}"),
+            (Some(b), _) => b.to_string(),
+            _ => "-".into(),
+        };
+        let at = s(h, "at");
+        let dry = if h.get("dry_run").and_then(Value::as_bool) == Some(true) { " (dry run)" } else { "" };
+        out.push_str(&format!(
+            "{:<20} {:<36} {:<6} {:<10} {:<10} {:<5} {:<8} {}{dry}\n",
+            at.get(..19).unwrap_or(&at).replace('T', " "),
+            s(h, "alarm"),
+            s(h, "state"),
+            s(h, "action"),
+            s(h, "outcome"),
+            s(h, "severity"),
+            desired,
+            s(h, "reason"),
+        ));
+        if let Some(story) = h.get("closed_incident").and_then(Value::as_str) {
+            for line in story.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    out
+}
