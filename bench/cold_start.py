@@ -33,6 +33,12 @@ class RuntimeApi(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
+        self._init_state()
+
+    def handle_error(self, request, client_address):
+        pass  # a process killed mid-request is how every run ends
+
+    def _init_state(self):
         self.first_poll = None
         self.events = []
         self.answers = {}
@@ -99,6 +105,9 @@ def base_env(api, endpoint):
         "OPS_LEDGER_TABLE": "axiomcore-ops-ledger",
         "OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:axiomcore-ops",
         "AWS_LAMBDA_LOG_LEVEL": "warn",
+        # As on Lambda's provided.al2023, the trust store is one bundle; without this, rustls reads
+        # every file of this machine's /etc/ssl/certs at start (hundreds), which Lambda never does.
+        "SSL_CERT_FILE": os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"),
     }
 
 

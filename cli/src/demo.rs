@@ -13,13 +13,31 @@ use serde_json::Value;
 
 /// The samples, in the order that tells the story, with what each shows.
 const STORY: &[(&str, &str)] = &[
-    ("lambda-metric-alarm.json", "api CPU > 90%, by the Lambda alarm action"),
-    ("eventbridge-metric-alarm.json", "the same transition again, by EventBridge"),
+    (
+        "lambda-metric-alarm.json",
+        "api CPU > 90%, by the Lambda alarm action",
+    ),
+    (
+        "eventbridge-metric-alarm.json",
+        "the same transition again, by EventBridge",
+    ),
     ("sns-metric-alarm.json", "and by SNS"),
-    ("lambda-metric-math-alarm.json", "api 5xx rate > 5% (metric math)"),
-    ("lambda-composite-alarm.json", "api memory (composite), minutes after the restart"),
-    ("lambda-anomaly-alarm.json", "frontend latency out of its band (anomaly detection)"),
-    ("eventbridge-config-change.json", "an alarm's configuration changed"),
+    (
+        "lambda-metric-math-alarm.json",
+        "api 5xx rate > 5% (metric math)",
+    ),
+    (
+        "lambda-composite-alarm.json",
+        "api memory (composite), minutes after the restart",
+    ),
+    (
+        "lambda-anomaly-alarm.json",
+        "frontend latency out of its band (anomaly detection)",
+    ),
+    (
+        "eventbridge-config-change.json",
+        "an alarm's configuration changed",
+    ),
     ("not-an-alarm.json", "something that is not an alarm at all"),
 ];
 
@@ -30,13 +48,16 @@ fn events_dir() -> anyhow::Result<PathBuf> {
             return Ok(here.join("events"));
         }
         if !here.pop() {
-            return Err(anyhow!("events/ not found: run the demo from the project folder"));
+            return Err(anyhow!(
+                "events/ not found: run the demo from the project folder"
+            ));
         }
     }
 }
 
 fn load(dir: &Path, name: &str) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading events/{name}"))?;
+    let text = std::fs::read_to_string(dir.join(name))
+        .with_context(|| format!("reading events/{name}"))?;
     Ok(serde_json::from_str(&text)?)
 }
 
@@ -60,7 +81,13 @@ struct Service {
 
 async fn services(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<(String, Service)>> {
     let ecs = aws_sdk_ecs::Client::new(sdk);
-    let out = ecs.describe_services().cluster(CLUSTER).services("api").services("frontend").send().await?;
+    let out = ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services("api")
+        .services("frontend")
+        .send()
+        .await?;
     Ok(out
         .services()
         .iter()
@@ -72,7 +99,13 @@ async fn services(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<(String, Se
                 .and_then(|d| d.id())
                 .unwrap_or("-")
                 .to_owned();
-            (s.service_name().unwrap_or("-").to_owned(), Service { desired: s.desired_count(), deployment })
+            (
+                s.service_name().unwrap_or("-").to_owned(),
+                Service {
+                    desired: s.desired_count(),
+                    deployment,
+                },
+            )
         })
         .collect())
 }
@@ -82,12 +115,17 @@ pub async fn run() -> anyhow::Result<()> {
     println!("Starting the local AWS emulator (moto) and seeding AxiomCore…");
     let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
     let sdk = moto.sdk_config().await;
-    let seeded = emulator::seed(&sdk).await.map_err(|e| anyhow!("seeding: {e}"))?;
+    let seeded = emulator::seed(&sdk)
+        .await
+        .map_err(|e| anyhow!("seeding: {e}"))?;
     let mut config = Config::from_lookup(|_| None)?;
     config.topic_arn = Some(seeded.topic_arn.clone());
     config.ledger_table = Some(seeded.table.clone());
     let app = App::with_sdk(config, &sdk)?;
-    println!("  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n", seeded.topic_arn, seeded.table);
+    println!(
+        "  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n",
+        seeded.topic_arn, seeded.table
+    );
 
     let before = services(&sdk).await?;
 
@@ -98,13 +136,18 @@ pub async fn run() -> anyhow::Result<()> {
     for (file, minutes, what) in [
         ("lambda-metric-alarm.json", 20, "api CPU back to normal"),
         ("lambda-metric-math-alarm.json", 5, "api 5xx back to normal"),
-        ("lambda-composite-alarm.json", 5, "api memory back to normal: the incident closes"),
+        (
+            "lambda-composite-alarm.json",
+            5,
+            "api memory back to normal: the incident closes",
+        ),
     ] {
-        let ok = ok_of(&load(&dir, file)?, minutes).ok_or_else(|| anyhow!("{file}: no alarmData"))?;
+        let ok =
+            ok_of(&load(&dir, file)?, minutes).ok_or_else(|| anyhow!("{file}: no alarmData"))?;
         runs.push((format!("{file} → OK"), what.to_string(), ok));
     }
 
-    println!("{:<38} {:<52} {}", "event", "what it is", "what axiom-ops did");
+    println!("{:<38} {:<52} what axiom-ops did", "event", "what it is");
     println!("{}", "-".repeat(140));
     for (i, (file, what, payload)) in runs.iter().enumerate() {
         let inv = Invocation::local(&format!("demo-{i:02}"), std::time::Duration::from_secs(30));
@@ -116,16 +159,33 @@ pub async fn run() -> anyhow::Result<()> {
     }
 
     let after = services(&sdk).await?;
-    println!("\n{:<10} {:>15} {:>14}   {}", "service", "desired before", "desired after", "restarted (new deployment)");
+    println!(
+        "
+{:<10} {:>15} {:>14}   restarted (new deployment)",
+        "service", "desired before", "desired after"
+    );
     for (name, b) in &before {
         if let Some((_, a)) = after.iter().find(|(n, _)| n == name) {
-            let restarted = if a.deployment != b.deployment { "yes" } else { "no" };
-            println!("{name:<10} {:>15} {:>14}   {restarted}", b.desired, a.desired);
+            let restarted = if a.deployment != b.deployment {
+                "yes"
+            } else {
+                "no"
+            };
+            println!(
+                "{name:<10} {:>15} {:>14}   {restarted}",
+                b.desired, a.desired
+            );
         }
     }
 
-    let notices = emulator::drain_inbox(&sdk, &seeded.inbox_url).await.map_err(|e| anyhow!("{e}"))?;
-    println!("\nNotifications on {} ({}), as a subscriber sees them:", emulator::TOPIC, notices.len());
+    let notices = emulator::drain_inbox(&sdk, &seeded.inbox_url)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "\nNotifications on {} ({}), as a subscriber sees them:",
+        emulator::TOPIC,
+        notices.len()
+    );
     for n in &notices {
         println!("  {}", n.subject);
     }
@@ -155,11 +215,20 @@ fn summarize(report: &Value) -> String {
                 return "duplicate of a transition already handled: nothing more".to_owned();
             }
             let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
-            let change = match (r.get("before").and_then(Value::as_i64), r.get("after").and_then(Value::as_i64)) {
+            let change = match (
+                r.get("before").and_then(Value::as_i64),
+                r.get("after").and_then(Value::as_i64),
+            ) {
                 (Some(b), Some(a)) if a != b => format!(" {b}→{a}"),
                 _ => String::new(),
             };
-            format!("[{}] {} {}{change}: {}", s("severity"), s("action"), s("outcome"), s("reason"))
+            format!(
+                "[{}] {} {}{change}: {}",
+                s("severity"),
+                s("action"),
+                s("outcome"),
+                s("reason")
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -10,13 +10,24 @@ use serde_json::Value;
 use crate::config_with_ledger;
 
 pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
-    let target = Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
+    let target =
+        Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
     let config = config_with_ledger()?;
     let table = config.require_ledger()?;
     let sdk = sdk_config().await;
-    let ledger = DynamoLedger::new(&aws_sdk_dynamodb::Client::new(&sdk), table, Budget::unbounded());
-    let state = ledger.load(Mode::Live, &target).await.context("reading the target's state")?;
-    let history = ledger.history(&target_pk(&target)).await.context("reading the ledger")?;
+    let ledger = DynamoLedger::new(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+        Budget::unbounded(),
+    );
+    let state = ledger
+        .load(Mode::Live, &target)
+        .await
+        .context("reading the target's state")?;
+    let history = ledger
+        .history(&target_pk(&target))
+        .await
+        .context("reading the ledger")?;
     if json {
         let out = serde_json::json!({ "target": target.to_string(), "state": state.state, "decisions": history });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -50,13 +61,20 @@ pub fn render(target: &Target, state: &axiom_ops::state::TargetState, history: &
     ));
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
     for h in history {
-        let desired = match (h.get("before").and_then(Value::as_i64), h.get("after").and_then(Value::as_i64)) {
+        let desired = match (
+            h.get("before").and_then(Value::as_i64),
+            h.get("after").and_then(Value::as_i64),
+        ) {
             (Some(b), Some(a)) if a != b => format!("{b}→{a}"),
             (Some(b), _) => b.to_string(),
             _ => "-".into(),
         };
         let at = s(h, "at");
-        let dry = if h.get("dry_run").and_then(Value::as_bool) == Some(true) { " (dry run)" } else { "" };
+        let dry = if h.get("dry_run").and_then(Value::as_bool) == Some(true) {
+            " (dry run)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "{:<20} {:<36} {:<6} {:<10} {:<10} {:<5} {:<8} {}{dry}\n",
             at.get(..19).unwrap_or(&at).replace('T', " "),

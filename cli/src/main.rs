@@ -12,7 +12,11 @@ use axiom_ops::remediate::{App, Invocation};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "axiom-ops", version, about = "AxiomCore operations, run by themselves: invoke a job, read the ledger, run the local demo")]
+#[command(
+    name = "axiom-ops",
+    version,
+    about = "AxiomCore operations, run by themselves: invoke a job, read the ledger, run the local demo"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,7 +53,11 @@ async fn main() -> ExitCode {
     axiom_ops::telemetry::init_with("warn");
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Invoke { function, event, dry_run } => invoke(&function, &event, dry_run).await,
+        Command::Invoke {
+            function,
+            event,
+            dry_run,
+        } => invoke(&function, &event, dry_run).await,
         Command::Ledger { target, json } => ledger::show(&target, json).await,
         Command::Demo => demo::run().await,
     };
@@ -63,7 +71,8 @@ async fn main() -> ExitCode {
 }
 
 async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
+    let text =
+        std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
     let payload: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", event.display()))?;
     match function {

@@ -13,35 +13,60 @@ use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn sample(name: &str) -> serde_json::Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).expect("sample")).expect("json")
 }
 
 fn bench(c: &mut Criterion) {
     let policy = Policy::built_in().expect("policy");
-    let observed = ServiceStatus { desired: 3, running: 3, primary_since: None };
+    let observed = ServiceStatus {
+        desired: 3,
+        running: 3,
+        primary_since: None,
+    };
     let state = TargetState::default();
     let now = Utc::now();
-    let samples: Vec<serde_json::Value> = ["eventbridge-metric-alarm.json", "sns-metric-alarm.json", "lambda-composite-alarm.json"]
-        .iter()
-        .map(|n| sample(n))
-        .collect();
-    let keys = LedgerKeys { pk: "target#axiomcore-production/api".into(), sk: "decision#x".into() };
+    let samples: Vec<serde_json::Value> = [
+        "eventbridge-metric-alarm.json",
+        "sns-metric-alarm.json",
+        "lambda-composite-alarm.json",
+    ]
+    .iter()
+    .map(|n| sample(n))
+    .collect();
+    let keys = LedgerKeys {
+        pk: "target#axiomcore-production/api".into(),
+        sk: "decision#x".into(),
+    };
 
-    let Ok(Inbound::Alarms(alarms)) = parse(&samples[0]) else { panic!("sample parses") };
+    let Ok(Inbound::Alarms(alarms)) = parse(&samples[0]) else {
+        panic!("sample parses")
+    };
     let alarm = alarms[0].clone();
 
     let mut g = c.benchmark_group("remediate");
     g.throughput(Throughput::Elements(1));
     g.bench_function("decide", |b| {
-        b.iter(|| decide(black_box(&alarm), &policy, Some(&observed), black_box(&state), now))
+        b.iter(|| {
+            decide(
+                black_box(&alarm),
+                &policy,
+                Some(&observed),
+                black_box(&state),
+                now,
+            )
+        })
     });
     for (i, s) in samples.iter().enumerate() {
         g.bench_function(format!("parse/{i}"), |b| b.iter(|| parse(black_box(s))));
     }
     g.bench_function("handler_overhead", |b| {
         b.iter(|| {
-            let Ok(Inbound::Alarms(a)) = parse(black_box(&samples[1])) else { return };
+            let Ok(Inbound::Alarms(a)) = parse(black_box(&samples[1])) else {
+                return;
+            };
             let d = decide(&a[0], &policy, Some(&observed), &state, now);
             let n = notify::build(&a[0], &d, Outcome::Done, &keys, None, now);
             let state_json = serde_json::to_string(&d.state).unwrap_or_default();
@@ -49,6 +74,22 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Paid once per cold start.
+    c.bench_function("cold/policy_load", |b| b.iter(Policy::built_in));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    c.bench_function("cold/sdk_config_and_clients", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let sdk = axiom_ops::aws::sdk_config().await;
+                black_box((
+                    aws_sdk_ecs::Client::new(&sdk),
+                    aws_sdk_dynamodb::Client::new(&sdk),
+                    aws_sdk_sns::Client::new(&sdk),
+                ))
+            })
+        })
+    });
 }
 
 criterion_group!(benches, bench);

@@ -51,16 +51,25 @@ pub struct Budget {
 impl Budget {
     /// For observing and acting: ends `RESERVE` before the deadline.
     pub fn until(deadline: Option<Instant>) -> Budget {
-        Budget { deadline, reserve: RESERVE }
+        Budget {
+            deadline,
+            reserve: RESERVE,
+        }
     }
 
     /// For recording and announcing: may use the reserve the actions left.
     pub fn for_bookkeeping(self) -> Budget {
-        Budget { reserve: FINAL_MARGIN, ..self }
+        Budget {
+            reserve: FINAL_MARGIN,
+            ..self
+        }
     }
 
     pub fn unbounded() -> Budget {
-        Budget { deadline: None, reserve: RESERVE }
+        Budget {
+            deadline: None,
+            reserve: RESERVE,
+        }
     }
 
     /// Timeouts for the next call: the defaults, shortened so the call ends its reserve before the
@@ -69,9 +78,13 @@ impl Budget {
         let (op, attempt) = match self.deadline {
             None => (OPERATION_TIMEOUT, ATTEMPT_TIMEOUT),
             Some(d) => {
-                let left = d.saturating_duration_since(Instant::now()).saturating_sub(self.reserve);
+                let left = d
+                    .saturating_duration_since(Instant::now())
+                    .saturating_sub(self.reserve);
                 if left < Duration::from_millis(50) {
-                    return Err("the invocation deadline is too close to make another AWS call".into());
+                    return Err(
+                        "the invocation deadline is too close to make another AWS call".into(),
+                    );
                 }
                 let op = left.min(OPERATION_TIMEOUT);
                 (op, op.min(ATTEMPT_TIMEOUT))
@@ -97,10 +110,16 @@ pub fn certainty<E>(e: &SdkError<E>) -> Certainty {
 pub fn effect_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> EffectError {
     EffectError {
         certainty: certainty(&e),
-        message: format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)),
+        message: format!(
+            "{what}: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+        ),
     }
 }
 
 pub fn port_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> PortError {
-    PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+    PortError(format!(
+        "{what}: {}",
+        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+    ))
 }

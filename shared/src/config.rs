@@ -12,7 +12,10 @@ pub enum ConfigError {
     #[error("{var} is {value:?}: expected true or false")]
     Bool { var: &'static str, value: String },
     #[error("{var} is required: {why}")]
-    Missing { var: &'static str, why: &'static str },
+    Missing {
+        var: &'static str,
+        why: &'static str,
+    },
     #[error("{var} is {value:?}: {why}")]
     Invalid {
         var: &'static str,
@@ -36,7 +39,11 @@ impl Config {
 
     /// The same, from any lookup: tests pass a map instead of touching the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let nonempty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let policy = match nonempty("OPS_POLICY_FILE") {
             None => Policy::built_in()?,
             Some(path) => Policy::load(Some(&path)).map_err(ConfigError::PolicyFile)?,
@@ -87,7 +94,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
@@ -97,14 +107,27 @@ mod tests {
         assert!(!c.dry_run);
         assert_eq!(c.topic_arn, None);
         assert_eq!(c.policy.cluster, "axiomcore-production");
-        assert!(c.require_ledger().expect_err("no table").to_string().contains("OPS_LEDGER_TABLE"));
+        assert!(c
+            .require_ledger()
+            .expect_err("no table")
+            .to_string()
+            .contains("OPS_LEDGER_TABLE"));
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        assert!(with(&[("OPS_DRY_RUN", "maybe")]).expect_err("bad").to_string().contains("OPS_DRY_RUN"));
-        assert!(with(&[("OPS_TOPIC_ARN", "ops-topic")]).expect_err("bad").to_string().contains("OPS_TOPIC_ARN"));
-        assert!(with(&[("OPS_POLICY_FILE", "/no/such/policy.toml")]).expect_err("bad").to_string().contains("/no/such/policy.toml"));
+        assert!(with(&[("OPS_DRY_RUN", "maybe")])
+            .expect_err("bad")
+            .to_string()
+            .contains("OPS_DRY_RUN"));
+        assert!(with(&[("OPS_TOPIC_ARN", "ops-topic")])
+            .expect_err("bad")
+            .to_string()
+            .contains("OPS_TOPIC_ARN"));
+        assert!(with(&[("OPS_POLICY_FILE", "/no/such/policy.toml")])
+            .expect_err("bad")
+            .to_string()
+            .contains("/no/such/policy.toml"));
         assert!(with(&[("OPS_DRY_RUN", "TRUE")]).expect("ok").dry_run);
     }
 }

@@ -98,7 +98,13 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn bare(target: Option<Target>, ask: Ask, verdict: Verdict, severity: Severity, reason: String) -> Decision {
+    fn bare(
+        target: Option<Target>,
+        ask: Ask,
+        verdict: Verdict,
+        severity: Severity,
+        reason: String,
+    ) -> Decision {
         Decision {
             target,
             ask,
@@ -179,14 +185,25 @@ pub fn decide(
 
     let Some(observed) = observed else {
         let reason = format!("ECS does not know the service {target}: nothing to act on");
-        let mut d = Decision::bare(Some(target), ask, Verdict::NoAction, severity.most_urgent(Severity::Sev2), reason);
+        let mut d = Decision::bare(
+            Some(target),
+            ask,
+            Verdict::NoAction,
+            severity.most_urgent(Severity::Sev2),
+            reason,
+        );
         d.held = Some(Held::NoSuchService);
         d.notify = announce;
         return d;
     };
 
     let mut next = state.clone();
-    next.prune(now, dur(policy.guards.circuit_window).max(dur(policy.guards.restart_cooldown)).max(dur(policy.guards.scale_out_cooldown)));
+    next.prune(
+        now,
+        dur(policy.guards.circuit_window)
+            .max(dur(policy.guards.restart_cooldown))
+            .max(dur(policy.guards.scale_out_cooldown)),
+    );
 
     // A retry of an action whose outcome was unknown (or failed) finishes it, guards or not:
     // the guards already let it through once.
@@ -201,7 +218,11 @@ pub fn decide(
             ask,
             Verdict::NoAction,
             severity,
-            format!("{} was already acted on ({})", alarm.alarm_name, prev.kind.as_str()),
+            format!(
+                "{} was already acted on ({})",
+                alarm.alarm_name,
+                prev.kind.as_str()
+            ),
         );
         d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
         d.state = Some(state.clone());
@@ -209,7 +230,18 @@ pub fn decide(
     }
 
     match alarm.state {
-        AlarmState::Alarm => on_alarm(alarm, target, bounds, observed, next, policy, rule_action, ask, severity, now),
+        AlarmState::Alarm => on_alarm(
+            alarm,
+            target,
+            bounds,
+            observed,
+            next,
+            policy,
+            rule_action,
+            ask,
+            severity,
+            now,
+        ),
         AlarmState::Ok => on_ok(alarm, target, bounds, observed, next, now),
         AlarmState::InsufficientData => {
             let mut d = Decision::bare(
@@ -276,7 +308,11 @@ fn resume(
             format!("retry of {}: setting desired count {}→{to} again", alarm.alarm_name, observed.desired),
         ),
     };
-    if let Some(a) = next.actions.iter_mut().find(|a| a.event_key == prev.event_key) {
+    if let Some(a) = next
+        .actions
+        .iter_mut()
+        .find(|a| a.event_key == prev.event_key)
+    {
         a.status = ActionStatus::Pending;
         if let Some(e) = effect {
             a.effect = e;
@@ -331,7 +367,13 @@ fn on_alarm(
     let incident_id = incident.id.clone();
     let circuit_open = incident.circuit_open;
 
-    let mut d = Decision::bare(Some(target), ask, Verdict::NoAction, severity, String::new());
+    let mut d = Decision::bare(
+        Some(target),
+        ask,
+        Verdict::NoAction,
+        severity,
+        String::new(),
+    );
     d.incident_id = Some(incident_id);
     d.before = Some(observed.desired);
     d.notify = true;
@@ -339,11 +381,18 @@ fn on_alarm(
     let guards = &policy.guards;
     let (kind, effect, cooldown) = match rule_action {
         RuleAction::Notify => {
-            d.reason = format!("{} is in ALARM; the policy asks for a notice only", alarm.alarm_name);
+            d.reason = format!(
+                "{} is in ALARM; the policy asks for a notice only",
+                alarm.alarm_name
+            );
             d.state = Some(next);
             return d;
         }
-        RuleAction::Restart => (ActionKind::Restart, Effect::Restart, dur(guards.restart_cooldown)),
+        RuleAction::Restart => (
+            ActionKind::Restart,
+            Effect::Restart,
+            dur(guards.restart_cooldown),
+        ),
         RuleAction::ScaleOut { by } => {
             if observed.desired >= bounds.max {
                 d.reason = format!(
@@ -352,14 +401,25 @@ fn on_alarm(
                 );
                 d.after = Some(observed.desired);
                 d.held = Some(Held::AtMax);
-                note_held(&mut next, now, format!("scale-out held: already at max {}", bounds.max), crate::state::Outcome::NoAction);
+                note_held(
+                    &mut next,
+                    now,
+                    format!("scale-out held: already at max {}", bounds.max),
+                    crate::state::Outcome::NoAction,
+                );
                 d.state = Some(next);
                 return d;
             }
-            let to = observed.desired.saturating_add(by).clamp(bounds.min, bounds.max);
+            let to = observed
+                .desired
+                .saturating_add(by)
+                .clamp(bounds.min, bounds.max);
             (
                 ActionKind::ScaleOut,
-                Effect::SetDesired { from: observed.desired, to },
+                Effect::SetDesired {
+                    from: observed.desired,
+                    to,
+                },
                 dur(guards.scale_out_cooldown),
             )
         }
@@ -392,7 +452,12 @@ fn on_alarm(
             d.verdict = Verdict::Suppressed;
             d.held = Some(Held::CircuitOpen);
             d.severity = Severity::Sev1;
-            note_held(&mut next, now, format!("circuit opened after {recent} restarts: a human is needed"), crate::state::Outcome::Suppressed);
+            note_held(
+                &mut next,
+                now,
+                format!("circuit opened after {recent} restarts: a human is needed"),
+                crate::state::Outcome::Suppressed,
+            );
             d.reason = format!(
                 "remediation exhausted, a human is needed: {recent} restarts of {} in the last {} did not clear it; no more actions until the incident closes",
                 bounds.name,
@@ -416,7 +481,16 @@ fn on_alarm(
                 human(cooldown)
             );
             d.notify = suppression_notice(&mut next, cooldown, now);
-            note_held(&mut next, now, format!("{} suppressed (cooldown, last {} ago)", kind.as_str(), human(since)), crate::state::Outcome::Suppressed);
+            note_held(
+                &mut next,
+                now,
+                format!(
+                    "{} suppressed (cooldown, last {} ago)",
+                    kind.as_str(),
+                    human(since)
+                ),
+                crate::state::Outcome::Suppressed,
+            );
             d.state = Some(next);
             return d;
         }
@@ -436,7 +510,11 @@ fn on_alarm(
         Effect::Restart => observed.desired,
     });
     d.reason = match effect {
-        Effect::Restart => format!("{} is in ALARM: {}", alarm.alarm_name, first_line(&alarm.reason)),
+        Effect::Restart => format!(
+            "{} is in ALARM: {}",
+            alarm.alarm_name,
+            first_line(&alarm.reason)
+        ),
         Effect::SetDesired { from, to } => format!(
             "{} is in ALARM: desired count {from}→{to} (max {}): {}",
             alarm.alarm_name,
@@ -449,7 +527,12 @@ fn on_alarm(
 }
 
 /// Puts a held-back action on the incident's timeline, so its story shows the suppressions too.
-fn note_held(state: &mut TargetState, at: DateTime<Utc>, what: String, outcome: crate::state::Outcome) {
+fn note_held(
+    state: &mut TargetState,
+    at: DateTime<Utc>,
+    what: String,
+    outcome: crate::state::Outcome,
+) {
     if let Some(inc) = state.incident.as_mut() {
         inc.timeline.push(TimelineEntry { at, what, outcome });
     }
@@ -474,10 +557,19 @@ fn on_ok(
     mut next: TargetState,
     now: DateTime<Utc>,
 ) -> Decision {
-    let mut d = Decision::bare(Some(target), Ask::None, Verdict::NoAction, Severity::Sev3, String::new());
+    let mut d = Decision::bare(
+        Some(target),
+        Ask::None,
+        Verdict::NoAction,
+        Severity::Sev3,
+        String::new(),
+    );
     d.before = Some(observed.desired);
     let Some(incident) = next.incident.as_mut() else {
-        d.reason = format!("{} is OK and no incident is open: nothing to do", alarm.alarm_name);
+        d.reason = format!(
+            "{} is OK and no incident is open: nothing to do",
+            alarm.alarm_name
+        );
         d.state = Some(next);
         return d;
     };
@@ -500,7 +592,12 @@ fn on_ok(
         d.reason = format!(
             "{} is OK; the incident stays open while {} still fire",
             alarm.alarm_name,
-            incident.firing.iter().cloned().collect::<Vec<_>>().join(", ")
+            incident
+                .firing
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         d.state = Some(next);
         return d;
@@ -525,10 +622,15 @@ fn on_ok(
             );
         }
         Some(_) if observed.desired == restore_to => {
-            d.reason = format!("every alarm of the incident is OK again; desired count is already {restore_to}");
+            d.reason = format!(
+                "every alarm of the incident is OK again; desired count is already {restore_to}"
+            );
         }
         Some(_) => {
-            let effect = Effect::SetDesired { from: observed.desired, to: restore_to };
+            let effect = Effect::SetDesired {
+                from: observed.desired,
+                to: restore_to,
+            };
             next.actions.push(ActionRecord {
                 kind: ActionKind::Restore,
                 at: now,

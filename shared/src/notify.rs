@@ -176,7 +176,10 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
 /// boundary, with no control characters.
 pub fn subject_line(sev: Severity, target: &str, headline: &str, label: &str) -> String {
     let raw = format!("[{sev}] {target} {headline}: {label}");
-    let clean: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() <= SUBJECT_MAX {
         return clean;
     }
@@ -240,13 +243,23 @@ mod tests {
     #[test]
     fn subjects_fit_sns() {
         let long = "x".repeat(300);
-        let s = subject_line(Severity::Sev2, "axiomcore-production/api", "scaled out 3→5", &long);
+        let s = subject_line(
+            Severity::Sev2,
+            "axiomcore-production/api",
+            "scaled out 3→5",
+            &long,
+        );
         assert_eq!(s.chars().count(), SUBJECT_MAX);
         assert!(s.starts_with("[SEV2] axiomcore-production/api scaled out 3→5: x"));
         let s = subject_line(Severity::Sev1, "c/api", "restarted", "line\nbreak");
         assert!(!s.contains('\n'));
         assert_eq!(
-            subject_line(Severity::Sev2, "axiomcore-production/api", "scaled out 3→5", "CPU > 90%"),
+            subject_line(
+                Severity::Sev2,
+                "axiomcore-production/api",
+                "scaled out 3→5",
+                "CPU > 90%"
+            ),
             "[SEV2] axiomcore-production/api scaled out 3→5: CPU > 90%"
         );
     }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use globset::{Glob, GlobMatcher};
+use glob::Pattern;
 use serde::{Deserialize, Serialize};
 
 /// The policy compiled into every function: the AxiomCore operations guide.
@@ -175,14 +175,14 @@ pub struct Guards {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub pattern: String,
-    matcher: GlobMatcher,
+    matcher: Pattern,
     pub action: RuleAction,
     pub severity: Severity,
 }
 
 impl Rule {
     pub fn matches(&self, alarm_name: &str) -> bool {
-        self.matcher.is_match(alarm_name)
+        self.matcher.matches(alarm_name)
     }
 }
 
@@ -287,7 +287,8 @@ impl Policy {
         let mut rules = Vec::with_capacity(raw.rules.len());
         for (i, r) in raw.rules.iter().enumerate() {
             let field = format!("rules[{i}] ({})", r.alarm);
-            let glob = Glob::new(&r.alarm)
+            // `glob` patterns match without compiling a regex: cheap at every cold start.
+            let matcher = Pattern::new(&r.alarm)
                 .map_err(|e| invalid(field.clone(), format!("bad alarm pattern: {e}")))?;
             let action = match (r.action.as_str(), r.by) {
                 ("restart", None) => RuleAction::Restart,
@@ -311,7 +312,7 @@ impl Policy {
             };
             rules.push(Rule {
                 pattern: r.alarm.clone(),
-                matcher: glob.compile_matcher(),
+                matcher,
                 action,
                 severity: r.severity,
             });
@@ -358,21 +359,54 @@ mod tests {
     fn built_in_policy_is_the_guide() {
         let p = Policy::built_in().expect("built-in policy parses");
         assert_eq!(p.cluster, "axiomcore-production");
-        assert_eq!(p.service("axiomcore-production", "api").map(|s| (s.min, s.max)), Some((2, 10)));
         assert_eq!(
-            p.service("axiomcore-production", "frontend").map(|s| (s.min, s.max)),
+            p.service("axiomcore-production", "api")
+                .map(|s| (s.min, s.max)),
+            Some((2, 10))
+        );
+        assert_eq!(
+            p.service("axiomcore-production", "frontend")
+                .map(|s| (s.min, s.max)),
             Some((2, 6))
         );
         assert!(p.service("other-cluster", "api").is_none());
         assert!(p.service("axiomcore-production", "worker").is_none());
         let expect = [
-            ("axiomcore-api-down-critical", RuleAction::Restart, Severity::Sev1),
-            ("axiomcore-api-errors-critical", RuleAction::Restart, Severity::Sev2),
-            ("axiomcore-api-memory-critical", RuleAction::Restart, Severity::Sev2),
-            ("axiomcore-api-latency-critical", RuleAction::ScaleOut { by: 2 }, Severity::Sev2),
-            ("axiomcore-frontend-cpu-critical", RuleAction::ScaleOut { by: 2 }, Severity::Sev2),
-            ("axiomcore-api-cert-critical", RuleAction::Notify, Severity::Sev2),
-            ("axiomcore-api-disk-warning", RuleAction::Notify, Severity::Sev3),
+            (
+                "axiomcore-api-down-critical",
+                RuleAction::Restart,
+                Severity::Sev1,
+            ),
+            (
+                "axiomcore-api-errors-critical",
+                RuleAction::Restart,
+                Severity::Sev2,
+            ),
+            (
+                "axiomcore-api-memory-critical",
+                RuleAction::Restart,
+                Severity::Sev2,
+            ),
+            (
+                "axiomcore-api-latency-critical",
+                RuleAction::ScaleOut { by: 2 },
+                Severity::Sev2,
+            ),
+            (
+                "axiomcore-frontend-cpu-critical",
+                RuleAction::ScaleOut { by: 2 },
+                Severity::Sev2,
+            ),
+            (
+                "axiomcore-api-cert-critical",
+                RuleAction::Notify,
+                Severity::Sev2,
+            ),
+            (
+                "axiomcore-api-disk-warning",
+                RuleAction::Notify,
+                Severity::Sev3,
+            ),
             ("billing-spike", RuleAction::Notify, Severity::Sev3),
         ];
         for (name, action, sev) in expect {
@@ -385,18 +419,23 @@ mod tests {
     }
 
     fn err_of(text: &str) -> String {
-        Policy::from_toml(text, "test.toml").expect_err("must be rejected").to_string()
+        Policy::from_toml(text, "test.toml")
+            .expect_err("must be rejected")
+            .to_string()
     }
 
-    const ECS: &str = "[ecs]\ncluster = \"c\"\n[[ecs.services]]\nname = \"api\"\nmin = 2\nmax = 4\n";
+    const ECS: &str =
+        "[ecs]\ncluster = \"c\"\n[[ecs.services]]\nname = \"api\"\nmin = 2\nmax = 4\n";
 
     #[test]
     fn invalid_policies_name_the_field() {
         assert!(err_of("").contains("ecs"));
         assert!(err_of("[ecs]\ncluster = \"c\"\nservices = []\n").contains("ecs.services"));
         assert!(err_of(&ECS.replace("max = 4", "max = 1")).contains("max 1 is below min 2"));
-        assert!(err_of(&format!("{ECS}[guards]\nrestart_cooldown = \"soon\"\n"))
-            .contains("guards.restart_cooldown"));
+        assert!(
+            err_of(&format!("{ECS}[guards]\nrestart_cooldown = \"soon\"\n"))
+                .contains("guards.restart_cooldown")
+        );
         assert!(err_of(&format!(
             "{ECS}[[rules]]\nalarm = \"*\"\naction = \"reboot\"\nseverity = \"SEV2\"\n"
         ))

@@ -34,10 +34,17 @@ pub struct EffectError {
 /// ECS services.
 pub trait Services: Send + Sync {
     /// `None` when the service does not exist (or is inactive).
-    fn describe(&self, target: &Target) -> impl Future<Output = Result<Option<ServiceStatus>, PortError>> + Send;
+    fn describe(
+        &self,
+        target: &Target,
+    ) -> impl Future<Output = Result<Option<ServiceStatus>, PortError>> + Send;
     /// Force a new deployment.
     fn restart(&self, target: &Target) -> impl Future<Output = Result<(), EffectError>> + Send;
-    fn set_desired(&self, target: &Target, count: i32) -> impl Future<Output = Result<(), EffectError>> + Send;
+    fn set_desired(
+        &self,
+        target: &Target,
+        count: i32,
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
 }
 
 /// Decisions are recorded live or as a dry run; the two never share idempotency or incident state.
@@ -88,7 +95,11 @@ pub trait Ledger: Send + Sync {
         status: EventStatus,
         notice: Option<&Notification>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
-    fn load(&self, mode: Mode, target: &Target) -> impl Future<Output = Result<Versioned, PortError>> + Send;
+    fn load(
+        &self,
+        mode: Mode,
+        target: &Target,
+    ) -> impl Future<Output = Result<Versioned, PortError>> + Send;
     /// Writes `state` if the stored version is still `expected`; `Ok(false)` when another
     /// invocation wrote first.
     fn save(
@@ -99,7 +110,12 @@ pub trait Ledger: Send + Sync {
         expected: Option<u64>,
     ) -> impl Future<Output = Result<bool, PortError>> + Send;
     /// Appends an audit item (a flat JSON object) under `pk`/`sk`.
-    fn record(&self, pk: &str, sk: &str, item: &Value) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn record(
+        &self,
+        pk: &str,
+        sk: &str,
+        item: &Value,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Every audit item under `pk`, oldest first.
     fn history(&self, pk: &str) -> impl Future<Output = Result<Vec<Value>, PortError>> + Send;
 }
@@ -107,5 +123,8 @@ pub trait Ledger: Send + Sync {
 /// SNS.
 pub trait Notifier: Send + Sync {
     /// Returns the message id, or `None` where notifications only go to the log.
-    fn publish(&self, n: &Notification) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    fn publish(
+        &self,
+        n: &Notification,
+    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }

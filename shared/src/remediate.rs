@@ -57,10 +57,13 @@ impl Invocation {
     /// From Lambda's context: the deadline is epoch milliseconds.
     pub fn from_lambda(request_id: &str, deadline_ms: u64) -> Invocation {
         let now = Utc::now();
-        let left_ms = (deadline_ms as i64).saturating_sub(now.timestamp_millis()).max(0) as u64;
+        let left_ms = (deadline_ms as i64)
+            .saturating_sub(now.timestamp_millis())
+            .max(0) as u64;
         Invocation {
             request_id: request_id.to_owned(),
-            deadline: (deadline_ms > 0).then(|| Instant::now() + std::time::Duration::from_millis(left_ms)),
+            deadline: (deadline_ms > 0)
+                .then(|| Instant::now() + std::time::Duration::from_millis(left_ms)),
             now,
         }
     }
@@ -131,7 +134,11 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         }
     }
 
-    async fn handle_alarm(&self, a: &AlarmTransition, inv: &Invocation) -> Result<Value, RemediateError> {
+    async fn handle_alarm(
+        &self,
+        a: &AlarmTransition,
+        inv: &Invocation,
+    ) -> Result<Value, RemediateError> {
         let mode = self.mode();
         let key = a.event_key();
         let now = inv.now;
@@ -147,12 +154,17 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
                 return Ok(json!({ "event_key": key, "alarm": a.alarm_name, "duplicate": true }));
             }
             Claim::Notify(n) => {
-                self.notifier.publish(&n).await.map_err(RemediateError::Notify)?;
+                self.notifier
+                    .publish(&n)
+                    .await
+                    .map_err(RemediateError::Notify)?;
                 self.ledger
                     .finish(mode, &key, EventStatus::Done, None)
                     .await
                     .map_err(RemediateError::Ledger)?;
-                return Ok(json!({ "event_key": key, "alarm": a.alarm_name, "renotified": true, "subject": n.subject }));
+                return Ok(
+                    json!({ "event_key": key, "alarm": a.alarm_name, "renotified": true, "subject": n.subject }),
+                );
             }
             Claim::Fresh => {}
         }
@@ -161,7 +173,11 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
             Ok(d) => d,
             Err(e) => {
                 // Nothing was changed: release the claim so Lambda's retry handles it afresh.
-                if let Err(le) = self.ledger.finish(mode, &key, EventStatus::Retry, None).await {
+                if let Err(le) = self
+                    .ledger
+                    .finish(mode, &key, EventStatus::Retry, None)
+                    .await
+                {
                     tracing::error!(error = %le, "could not release the claim");
                 }
                 return Err(e);
@@ -179,7 +195,10 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
             .as_ref()
             .map(target_pk)
             .unwrap_or_else(|| format!("alarm#{}", a.alarm_name));
-        let sk = format!("decision#{}#{key}", Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        let sk = format!(
+            "decision#{}#{key}",
+            Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        );
         let keys = LedgerKeys { pk, sk };
         let entry = audit_entry(a, &decision, outcome, error.as_deref(), inv, self.dry_run);
         self.ledger
@@ -216,7 +235,10 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
                     .finish(mode, &key, EventStatus::Notifying, Some(&n))
                     .await
                     .map_err(RemediateError::Ledger)?;
-                self.notifier.publish(&n).await.map_err(RemediateError::Notify)?;
+                self.notifier
+                    .publish(&n)
+                    .await
+                    .map_err(RemediateError::Notify)?;
                 notified = true;
             }
         }
@@ -248,25 +270,40 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
 
     /// Decides on fresh state and writes the new state conditionally; when another invocation
     /// wrote first, decides again on what it wrote. Only the winner of the write may act.
-    async fn decide_and_reserve(&self, a: &AlarmTransition, now: DateTime<Utc>) -> Result<Decision, RemediateError> {
+    async fn decide_and_reserve(
+        &self,
+        a: &AlarmTransition,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, RemediateError> {
         let mode = self.mode();
         let resolution = resolve(a, self.policy);
         let Resolution::Allowed(target, _) = &resolution else {
             return Ok(decide(a, self.policy, None, &Default::default(), now));
         };
         for _ in 0..MAX_CONTENTION_RETRIES {
-            let stored = self.ledger.load(mode, target).await.map_err(RemediateError::Ledger)?;
-            let mut observed = self
-                .services
-                .describe(target)
+            let stored = self
+                .ledger
+                .load(mode, target)
                 .await
-                .map_err(|error| RemediateError::Observe { target: target.to_string(), error })?;
+                .map_err(RemediateError::Ledger)?;
+            let mut observed =
+                self.services
+                    .describe(target)
+                    .await
+                    .map_err(|error| RemediateError::Observe {
+                        target: target.to_string(),
+                        error,
+                    })?;
             if self.dry_run {
                 // A dry run sees the service as if its earlier would-be changes had been made, so
                 // its whole sequence (scale out, cooldown, restore) is the live one.
                 if let (Some(o), Some(n)) = (
                     observed.as_mut(),
-                    stored.state.incident.as_ref().and_then(|i| i.last_set_desired),
+                    stored
+                        .state
+                        .incident
+                        .as_ref()
+                        .and_then(|i| i.last_set_desired),
                 ) {
                     o.desired = n;
                 }
@@ -320,12 +357,24 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
     }
 
     /// Writes the action's outcome into the target's state (cooldowns, incident timeline).
-    async fn settle(&self, d: &Decision, key: &str, outcome: Outcome, now: DateTime<Utc>) -> Result<(), RemediateError> {
-        let Some(target) = &d.target else { return Ok(()) };
+    async fn settle(
+        &self,
+        d: &Decision,
+        key: &str,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), RemediateError> {
+        let Some(target) = &d.target else {
+            return Ok(());
+        };
         let mode = self.mode();
         let what = notify::headline(d, outcome);
         for _ in 0..MAX_CONTENTION_RETRIES {
-            let mut stored = self.ledger.load(mode, target).await.map_err(RemediateError::Ledger)?;
+            let mut stored = self
+                .ledger
+                .load(mode, target)
+                .await
+                .map_err(RemediateError::Ledger)?;
             stored.state.settle(key, outcome, d.effect, now, &what);
             if self
                 .ledger
@@ -411,13 +460,22 @@ impl App {
         DynamoLedger::new(&self.dynamodb, &self.table, Budget::unbounded())
     }
 
-    pub async fn handle(&self, payload: &Value, inv: &Invocation, dry_run: bool) -> Result<Value, RemediateError> {
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        inv: &Invocation,
+        dry_run: bool,
+    ) -> Result<Value, RemediateError> {
         let budget = inv.budget();
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::new(&self.ecs, budget),
             ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping()),
-            notifier: SnsNotifier::new(&self.sns, self.config.topic_arn.as_deref(), budget.for_bookkeeping()),
+            notifier: SnsNotifier::new(
+                &self.sns,
+                self.config.topic_arn.as_deref(),
+                budget.for_bookkeeping(),
+            ),
             dry_run: dry_run || self.config.dry_run,
         };
         r.handle(payload, inv).await

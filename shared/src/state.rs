@@ -153,7 +153,14 @@ impl TargetState {
     }
 
     /// Writes the outcome of an action back after the AWS call.
-    pub fn settle(&mut self, event_key: &str, outcome: Outcome, effect: Option<Effect>, now: DateTime<Utc>, what: &str) {
+    pub fn settle(
+        &mut self,
+        event_key: &str,
+        outcome: Outcome,
+        effect: Option<Effect>,
+        now: DateTime<Utc>,
+        what: &str,
+    ) {
         let status = match outcome {
             Outcome::Done | Outcome::DryRun => ActionStatus::Done,
             Outcome::Failed => ActionStatus::Failed,

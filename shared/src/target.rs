@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn service_part_of_alarm_names() {
         let p = "axiomcore-";
-        assert_eq!(service_from_name("axiomcore-api-cpu-critical", p).as_deref(), Some("api"));
+        assert_eq!(
+            service_from_name("axiomcore-api-cpu-critical", p).as_deref(),
+            Some("api")
+        );
         assert_eq!(
             service_from_name("axiomcore-api-gw-down-warning", p).as_deref(),
             Some("api-gw")

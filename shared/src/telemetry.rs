@@ -18,7 +18,12 @@ pub fn init_with(default_level: &str) {
         .with_target(false);
     // A second init (tests, the CLI running several jobs) keeps the first subscriber.
     let _ = if in_lambda {
-        builder.json().with_ansi(false).with_current_span(false).without_time().try_init()
+        builder
+            .json()
+            .with_ansi(false)
+            .with_current_span(false)
+            .without_time()
+            .try_init()
     } else {
         builder.compact().try_init()
     };

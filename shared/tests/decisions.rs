@@ -12,7 +12,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 fn alarm(name: &str, state: AlarmState, at: DateTime<Utc>) -> AlarmTransition {
@@ -41,7 +43,13 @@ fn svc(desired: i32) -> ServiceStatus {
 }
 
 /// Applies a decision as the handler would when every action succeeds.
-fn apply(d: &Decision, observed: &mut ServiceStatus, state: &mut TargetState, key: &str, now: DateTime<Utc>) {
+fn apply(
+    d: &Decision,
+    observed: &mut ServiceStatus,
+    state: &mut TargetState,
+    key: &str,
+    now: DateTime<Utc>,
+) {
     if let Some(next) = &d.state {
         *state = next.clone();
     }
@@ -68,7 +76,11 @@ fn down_critical_restarts_sev1() {
     assert_eq!(d.effect, Some(Effect::Restart));
     assert_eq!(d.severity, Severity::Sev1);
     assert_eq!(d.target, Some(Target::new("axiomcore-production", "api")));
-    let inc = d.state.as_ref().and_then(|s| s.incident.as_ref()).expect("incident opened");
+    let inc = d
+        .state
+        .as_ref()
+        .and_then(|s| s.incident.as_ref())
+        .expect("incident opened");
     assert_eq!(inc.pre_incident_desired, 3);
     assert!(d.notify);
 }
@@ -77,16 +89,57 @@ fn down_critical_restarts_sev1() {
 fn each_rule_of_the_built_in_policy() {
     let p = policy();
     let cases = [
-        ("axiomcore-api-errors-critical", Ask::Restart, Some(Effect::Restart), Severity::Sev2),
-        ("axiomcore-frontend-memory-critical", Ask::Restart, Some(Effect::Restart), Severity::Sev2),
-        ("axiomcore-api-latency-critical", Ask::ScaleOut, Some(Effect::SetDesired { from: 3, to: 5 }), Severity::Sev2),
-        ("axiomcore-api-cpu-critical", Ask::ScaleOut, Some(Effect::SetDesired { from: 3, to: 5 }), Severity::Sev2),
-        ("axiomcore-api-cert-critical", Ask::Notify, None, Severity::Sev2),
-        ("axiomcore-api-disk-warning", Ask::Notify, None, Severity::Sev3),
-        ("axiomcore-api-something-odd", Ask::Notify, None, Severity::Sev3),
+        (
+            "axiomcore-api-errors-critical",
+            Ask::Restart,
+            Some(Effect::Restart),
+            Severity::Sev2,
+        ),
+        (
+            "axiomcore-frontend-memory-critical",
+            Ask::Restart,
+            Some(Effect::Restart),
+            Severity::Sev2,
+        ),
+        (
+            "axiomcore-api-latency-critical",
+            Ask::ScaleOut,
+            Some(Effect::SetDesired { from: 3, to: 5 }),
+            Severity::Sev2,
+        ),
+        (
+            "axiomcore-api-cpu-critical",
+            Ask::ScaleOut,
+            Some(Effect::SetDesired { from: 3, to: 5 }),
+            Severity::Sev2,
+        ),
+        (
+            "axiomcore-api-cert-critical",
+            Ask::Notify,
+            None,
+            Severity::Sev2,
+        ),
+        (
+            "axiomcore-api-disk-warning",
+            Ask::Notify,
+            None,
+            Severity::Sev3,
+        ),
+        (
+            "axiomcore-api-something-odd",
+            Ask::Notify,
+            None,
+            Severity::Sev3,
+        ),
     ];
     for (name, ask, effect, sev) in cases {
-        let d = decide(&alarm(name, AlarmState::Alarm, t0()), &p, Some(&svc(3)), &TargetState::default(), t0());
+        let d = decide(
+            &alarm(name, AlarmState::Alarm, t0()),
+            &p,
+            Some(&svc(3)),
+            &TargetState::default(),
+            t0(),
+        );
         assert_eq!((d.ask, d.effect, d.severity), (ask, effect, sev), "{name}");
         assert!(d.notify, "{name} is announced");
     }
@@ -99,17 +152,24 @@ fn scale_out_is_capped_at_max_and_noop_at_max() {
     let d = decide(&a, &p, Some(&svc(5)), &TargetState::default(), t0());
     assert_eq!(d.effect, Some(Effect::SetDesired { from: 5, to: 6 }));
     let d = decide(&a, &p, Some(&svc(6)), &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.held, d.effect), (Verdict::NoAction, Some(Held::AtMax), None));
+    assert_eq!(
+        (d.verdict, d.held, d.effect),
+        (Verdict::NoAction, Some(Held::AtMax), None)
+    );
 }
 
 #[test]
 fn target_from_dimensions_wins_over_the_name() {
     let p = policy();
     let mut a = alarm("axiomcore-api-cpu-critical", AlarmState::Alarm, t0());
-    a.dimensions.insert("ClusterName".into(), "axiomcore-production".into());
+    a.dimensions
+        .insert("ClusterName".into(), "axiomcore-production".into());
     a.dimensions.insert("ServiceName".into(), "frontend".into());
     let d = decide(&a, &p, Some(&svc(2)), &TargetState::default(), t0());
-    assert_eq!(d.target, Some(Target::new("axiomcore-production", "frontend")));
+    assert_eq!(
+        d.target,
+        Some(Target::new("axiomcore-production", "frontend"))
+    );
     assert_eq!(d.verdict, Verdict::Act);
 }
 
@@ -120,10 +180,22 @@ fn outside_the_allowlist_nothing_happens_and_it_says_so() {
     a.dimensions.insert("ClusterName".into(), "staging".into());
     a.dimensions.insert("ServiceName".into(), "api".into());
     let d = decide(&a, &p, Some(&svc(2)), &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.held, d.effect), (Verdict::NoAction, Some(Held::NotAllowlisted), None));
+    assert_eq!(
+        (d.verdict, d.held, d.effect),
+        (Verdict::NoAction, Some(Held::NotAllowlisted), None)
+    );
     assert!(d.reason.contains("allowlist") && d.notify);
-    let d = decide(&alarm("axiomcore-worker-down-critical", AlarmState::Alarm, t0()), &p, None, &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.held), (Verdict::NoAction, Some(Held::NotAllowlisted)));
+    let d = decide(
+        &alarm("axiomcore-worker-down-critical", AlarmState::Alarm, t0()),
+        &p,
+        None,
+        &TargetState::default(),
+        t0(),
+    );
+    assert_eq!(
+        (d.verdict, d.held),
+        (Verdict::NoAction, Some(Held::NotAllowlisted))
+    );
 }
 
 #[test]
@@ -164,8 +236,17 @@ fn restart_cooldown_then_circuit_breaker() {
     assert!(verdicts[5].4, "opening the circuit is always announced");
     // Scale-outs are blocked by an open circuit too.
     let now = t0() + Duration::minutes(50);
-    let d = decide(&alarm("axiomcore-api-cpu-critical", AlarmState::Alarm, now), &p, Some(&observed), &state, now);
-    assert_eq!((d.verdict, d.held), (Verdict::Suppressed, Some(Held::CircuitOpen)));
+    let d = decide(
+        &alarm("axiomcore-api-cpu-critical", AlarmState::Alarm, now),
+        &p,
+        Some(&observed),
+        &state,
+        now,
+    );
+    assert_eq!(
+        (d.verdict, d.held),
+        (Verdict::Suppressed, Some(Held::CircuitOpen))
+    );
 }
 
 #[test]
@@ -193,21 +274,49 @@ fn incident_closes_when_every_fired_alarm_is_ok_and_restores_the_count() {
     let p = policy();
     let mut state = TargetState::default();
     let mut observed = svc(3);
-    let step = |name: &str, st: AlarmState, min: i64, state: &mut TargetState, observed: &mut ServiceStatus| {
+    let step = |name: &str,
+                st: AlarmState,
+                min: i64,
+                state: &mut TargetState,
+                observed: &mut ServiceStatus| {
         let now = t0() + Duration::minutes(min);
         let a = alarm(name, st, now);
         let d = decide(&a, &p, Some(observed), state, now);
         apply(&d, observed, state, &a.event_key(), now);
         d
     };
-    step("axiomcore-api-cpu-critical", AlarmState::Alarm, 0, &mut state, &mut observed);
+    step(
+        "axiomcore-api-cpu-critical",
+        AlarmState::Alarm,
+        0,
+        &mut state,
+        &mut observed,
+    );
     assert_eq!(observed.desired, 5);
-    step("axiomcore-api-latency-critical", AlarmState::Alarm, 6, &mut state, &mut observed);
+    step(
+        "axiomcore-api-latency-critical",
+        AlarmState::Alarm,
+        6,
+        &mut state,
+        &mut observed,
+    );
     assert_eq!(observed.desired, 7);
-    let d = step("axiomcore-api-cpu-critical", AlarmState::Ok, 10, &mut state, &mut observed);
+    let d = step(
+        "axiomcore-api-cpu-critical",
+        AlarmState::Ok,
+        10,
+        &mut state,
+        &mut observed,
+    );
     assert_eq!(d.verdict, Verdict::NoAction);
     assert!(!d.notify && state.incident.is_some(), "latency still fires");
-    let d = step("axiomcore-api-latency-critical", AlarmState::Ok, 20, &mut state, &mut observed);
+    let d = step(
+        "axiomcore-api-latency-critical",
+        AlarmState::Ok,
+        20,
+        &mut state,
+        &mut observed,
+    );
     assert_eq!(d.verdict, Verdict::Act);
     assert_eq!(d.effect, Some(Effect::SetDesired { from: 7, to: 3 }));
     assert!(d.notify);
@@ -236,24 +345,58 @@ fn restore_never_goes_below_min_and_leaves_hand_made_changes_alone() {
     let mut by_hand = observed;
     by_hand.desired = 8;
     let d = decide(&ok, &p, Some(&by_hand), &state, later);
-    assert_eq!((d.verdict, d.held, d.effect), (Verdict::NoAction, Some(Held::ChangedOutside), None));
+    assert_eq!(
+        (d.verdict, d.held, d.effect),
+        (Verdict::NoAction, Some(Held::ChangedOutside), None)
+    );
     assert!(d.notify && d.closed.is_some());
 }
 
 #[test]
 fn insufficient_data_and_stray_ok_do_nothing_quietly() {
     let p = policy();
-    let d = decide(&alarm("axiomcore-api-cpu-critical", AlarmState::InsufficientData, t0()), &p, Some(&svc(3)), &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.notify, d.effect), (Verdict::NoAction, false, None));
-    let d = decide(&alarm("axiomcore-api-cpu-critical", AlarmState::Ok, t0()), &p, Some(&svc(3)), &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.notify, d.effect), (Verdict::NoAction, false, None));
+    let d = decide(
+        &alarm(
+            "axiomcore-api-cpu-critical",
+            AlarmState::InsufficientData,
+            t0(),
+        ),
+        &p,
+        Some(&svc(3)),
+        &TargetState::default(),
+        t0(),
+    );
+    assert_eq!(
+        (d.verdict, d.notify, d.effect),
+        (Verdict::NoAction, false, None)
+    );
+    let d = decide(
+        &alarm("axiomcore-api-cpu-critical", AlarmState::Ok, t0()),
+        &p,
+        Some(&svc(3)),
+        &TargetState::default(),
+        t0(),
+    );
+    assert_eq!(
+        (d.verdict, d.notify, d.effect),
+        (Verdict::NoAction, false, None)
+    );
 }
 
 #[test]
 fn missing_service_is_no_action() {
     let p = policy();
-    let d = decide(&alarm("axiomcore-api-down-critical", AlarmState::Alarm, t0()), &p, None, &TargetState::default(), t0());
-    assert_eq!((d.verdict, d.held), (Verdict::NoAction, Some(Held::NoSuchService)));
+    let d = decide(
+        &alarm("axiomcore-api-down-critical", AlarmState::Alarm, t0()),
+        &p,
+        None,
+        &TargetState::default(),
+        t0(),
+    );
+    assert_eq!(
+        (d.verdict, d.held),
+        (Verdict::NoAction, Some(Held::NoSuchService))
+    );
 }
 
 #[test]
@@ -266,10 +409,16 @@ fn a_retry_after_an_unknown_outcome_finishes_the_job() {
     let later = t0() + Duration::seconds(70);
     // The change did not land: do it again (not suppressed by its own cooldown).
     let again = decide(&a, &p, Some(&svc(3)), &state, later);
-    assert_eq!((again.verdict, again.effect), (Verdict::Act, Some(Effect::SetDesired { from: 3, to: 5 })));
+    assert_eq!(
+        (again.verdict, again.effect),
+        (Verdict::Act, Some(Effect::SetDesired { from: 3, to: 5 }))
+    );
     // It did land: confirm, change nothing.
     let landed = decide(&a, &p, Some(&svc(5)), &state, later);
-    assert_eq!((landed.verdict, landed.effect), (Verdict::AlreadyDone, None));
+    assert_eq!(
+        (landed.verdict, landed.effect),
+        (Verdict::AlreadyDone, None)
+    );
 
     // Restart: a deployment newer than the first try proves it happened.
     let r = alarm("axiomcore-api-down-critical", AlarmState::Alarm, t0());
@@ -278,8 +427,14 @@ fn a_retry_after_an_unknown_outcome_finishes_the_job() {
     state.settle(&r.event_key(), Outcome::Unknown, d.effect, t0(), "unknown");
     let mut redeployed = svc(3);
     redeployed.primary_since = Some(t0() + Duration::seconds(1));
-    assert_eq!(decide(&r, &p, Some(&redeployed), &state, later).verdict, Verdict::AlreadyDone);
-    assert_eq!(decide(&r, &p, Some(&svc(3)), &state, later).effect, Some(Effect::Restart));
+    assert_eq!(
+        decide(&r, &p, Some(&redeployed), &state, later).verdict,
+        Verdict::AlreadyDone
+    );
+    assert_eq!(
+        decide(&r, &p, Some(&svc(3)), &state, later).effect,
+        Some(Effect::Restart)
+    );
 }
 
 // ---- properties -------------------------------------------------------------------------
@@ -310,16 +465,21 @@ fn state_of(i: u8) -> AlarmState {
 }
 
 /// Runs a sequence against a world of api/frontend/worker services and returns every decision.
-fn run(events: &[(usize, u8, i64)], start: &BTreeMap<String, i32>) -> (Vec<Decision>, BTreeMap<String, ServiceStatus>) {
+fn run(
+    events: &[(usize, u8, i64)],
+    start: &BTreeMap<String, i32>,
+) -> (Vec<Decision>, BTreeMap<String, ServiceStatus>) {
     let p = policy();
-    let mut world: BTreeMap<String, ServiceStatus> = start.iter().map(|(k, v)| (k.clone(), svc(*v))).collect();
+    let mut world: BTreeMap<String, ServiceStatus> =
+        start.iter().map(|(k, v)| (k.clone(), svc(*v))).collect();
     let mut states: BTreeMap<String, TargetState> = BTreeMap::new();
     let mut now = t0();
     let mut out = Vec::new();
     for &(i, st, gap) in events {
         now += Duration::seconds(gap);
         let a = alarm(NAMES[i], state_of(st), now);
-        let service = axiom_ops::target::service_from_name(&a.alarm_name, "axiomcore-").unwrap_or_default();
+        let service =
+            axiom_ops::target::service_from_name(&a.alarm_name, "axiomcore-").unwrap_or_default();
         let state = states.entry(service.clone()).or_default().clone();
         let observed = world.get(&service).copied();
         let d = decide(&a, &p, observed.as_ref(), &state, now);
@@ -335,7 +495,11 @@ fn run(events: &[(usize, u8, i64)], start: &BTreeMap<String, i32>) -> (Vec<Decis
 
 fn starting_counts() -> impl Strategy<Value = BTreeMap<String, i32>> {
     (2i32..=10, 2i32..=6, 0i32..20).prop_map(|(a, f, w)| {
-        BTreeMap::from([("api".to_string(), a), ("frontend".to_string(), f), ("worker".to_string(), w)])
+        BTreeMap::from([
+            ("api".to_string(), a),
+            ("frontend".to_string(), f),
+            ("worker".to_string(), w),
+        ])
     })
 }
 

@@ -14,7 +14,12 @@ fn events() -> Vec<(String, serde_json::Value)> {
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("readable");
             let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), v)
+            (
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                v,
+            )
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -25,7 +30,12 @@ fn events() -> Vec<(String, serde_json::Value)> {
 fn every_delivery_and_kind_parses_to_what_its_name_says() {
     let mut combos = std::collections::BTreeSet::new();
     for (name, v) in events() {
-        let Some(stem) = name.strip_suffix("-alarm.json").filter(|_| name != "not-an-alarm.json") else { continue };
+        let Some(stem) = name
+            .strip_suffix("-alarm.json")
+            .filter(|_| name != "not-an-alarm.json")
+        else {
+            continue;
+        };
         let (path, kind) = stem.split_once('-').expect("<path>-<kind>-alarm.json");
         let want_delivery = match path {
             "lambda" => Delivery::LambdaAction,
@@ -49,7 +59,11 @@ fn every_delivery_and_kind_parses_to_what_its_name_says() {
         assert_eq!(a.state, AlarmState::Alarm, "{name}");
         assert!(a.alarm_name.starts_with("axiomcore-"), "{name}");
         if a.delivery == Delivery::Sns {
-            assert_eq!(a.region.as_deref(), Some("us-east-1"), "{name}: region code from the ARN, not the display name");
+            assert_eq!(
+                a.region.as_deref(),
+                Some("us-east-1"),
+                "{name}: region code from the ARN, not the display name"
+            );
         }
         combos.insert((path.to_owned(), kind.to_owned()));
     }
@@ -59,7 +73,10 @@ fn every_delivery_and_kind_parses_to_what_its_name_says() {
 #[test]
 fn one_transition_by_three_paths_has_one_key() {
     let key = |file: &str| {
-        let (_, v) = events().into_iter().find(|(n, _)| n == file).expect("sample exists");
+        let (_, v) = events()
+            .into_iter()
+            .find(|(n, _)| n == file)
+            .expect("sample exists");
         match parse(&v) {
             Ok(Inbound::Alarms(a)) => a[0].event_key(),
             other => panic!("{file}: {other:?}"),
@@ -77,9 +94,19 @@ fn ecs_dimensions_survive_every_metric_shape() {
         if !name.contains("metric-alarm") {
             continue;
         }
-        let Ok(Inbound::Alarms(a)) = parse(&v) else { panic!("{name}") };
-        assert_eq!(a[0].dimensions.get("ServiceName").map(String::as_str), Some("api"), "{name}");
-        assert_eq!(a[0].dimensions.get("ClusterName").map(String::as_str), Some("axiomcore-production"), "{name}");
+        let Ok(Inbound::Alarms(a)) = parse(&v) else {
+            panic!("{name}")
+        };
+        assert_eq!(
+            a[0].dimensions.get("ServiceName").map(String::as_str),
+            Some("api"),
+            "{name}"
+        );
+        assert_eq!(
+            a[0].dimensions.get("ClusterName").map(String::as_str),
+            Some("axiomcore-production"),
+            "{name}"
+        );
     }
 }
 
@@ -87,13 +114,17 @@ fn ecs_dimensions_survive_every_metric_shape() {
 fn the_rest_is_ignored_or_rejected_by_name() {
     for (name, v) in events() {
         match name.as_str() {
-            "eventbridge-config-change.json" => assert!(matches!(parse(&v), Ok(Inbound::Ignored { .. })), "{name}"),
+            "eventbridge-config-change.json" => {
+                assert!(matches!(parse(&v), Ok(Inbound::Ignored { .. })), "{name}")
+            }
             "not-an-alarm.json" => {
                 let e = parse(&v).expect_err("rejected");
                 assert!(e.to_string().contains("expected a CloudWatch alarm"), "{e}");
             }
             "eventbridge-metric-ok.json" => {
-                let Ok(Inbound::Alarms(a)) = parse(&v) else { panic!("{name}") };
+                let Ok(Inbound::Alarms(a)) = parse(&v) else {
+                    panic!("{name}")
+                };
                 assert_eq!(a[0].state, AlarmState::Ok);
             }
             _ => {}

@@ -68,12 +68,18 @@ impl Env {
     }
 
     pub async fn inbox(&self) -> Vec<Received> {
-        emulator::drain_inbox(&self.sdk, &self.seeded.inbox_url).await.expect("drain inbox")
+        emulator::drain_inbox(&self.sdk, &self.seeded.inbox_url)
+            .await
+            .expect("drain inbox")
     }
 
     pub async fn history(&self, target_pk: &str) -> Vec<Value> {
         use axiom_ops::ports::Ledger;
-        self.app().ledger().history(target_pk).await.expect("history")
+        self.app()
+            .ledger()
+            .history(target_pk)
+            .await
+            .expect("history")
     }
 }
 
@@ -102,7 +108,9 @@ pub fn eventbridge(alarm: &str, state: &str, timestamp: &str) -> Value {
     v["detail"]["alarmName"] = Value::String(alarm.to_owned());
     v["detail"]["state"]["value"] = Value::String(state.to_owned());
     v["detail"]["state"]["timestamp"] = Value::String(timestamp.to_owned());
-    v["resources"] = serde_json::json!([format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}")]);
+    v["resources"] = serde_json::json!([format!(
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}"
+    )]);
     if let Some(config) = v["detail"]["configuration"].as_object_mut() {
         // Name-based targeting: no ECS dimensions.
         config.remove("metrics");

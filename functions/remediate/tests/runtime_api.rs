@@ -12,7 +12,9 @@ use serde_json::Value;
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn event(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -22,7 +24,10 @@ struct Function(Option<Child>);
 
 impl Function {
     fn wait(mut self) -> std::io::Result<std::process::Output> {
-        self.0.take().ok_or_else(|| std::io::Error::other("already waited"))?.wait_with_output()
+        self.0
+            .take()
+            .ok_or_else(|| std::io::Error::other("already waited"))?
+            .wait_with_output()
     }
 }
 
@@ -35,7 +40,12 @@ impl Drop for Function {
     }
 }
 
-fn spawn(api: &RuntimeApi, moto: &Moto, seeded: &Seeded, extra: &[(&str, &str)]) -> std::io::Result<Function> {
+fn spawn(
+    api: &RuntimeApi,
+    moto: &Moto,
+    seeded: &Seeded,
+    extra: &[(&str, &str)],
+) -> std::io::Result<Function> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_remediate"));
     cmd.env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.host())
@@ -61,8 +71,17 @@ fn spawn(api: &RuntimeApi, moto: &Moto, seeded: &Seeded, extra: &[(&str, &str)])
 
 async fn desired(sdk: &aws_config::SdkConfig, service: &str) -> i32 {
     let ecs = aws_sdk_ecs::Client::new(sdk);
-    let out = ecs.describe_services().cluster(CLUSTER).services(service).send().await.expect("describe");
-    out.services().first().map(|s| s.desired_count()).unwrap_or(-1)
+    let out = ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services(service)
+        .send()
+        .await
+        .expect("describe");
+    out.services()
+        .first()
+        .map(|s| s.desired_count())
+        .unwrap_or(-1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,30 +94,51 @@ async fn the_binary_handles_every_sample_under_the_runtime_api() -> TestResult {
     let wait = Duration::from_secs(60);
 
     let id = api.push(event("sns-metric-alarm.json"), Duration::from_secs(30));
-    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
+        panic!("no response")
+    };
     assert_eq!(r["results"][0]["outcome"], "done", "{r}");
     assert_eq!(desired(&sdk, "api").await, 5);
 
     // The same transition by the other two paths: acknowledged as duplicates.
     for name in ["lambda-metric-alarm.json", "eventbridge-metric-alarm.json"] {
         let id = api.push(event(name), Duration::from_secs(30));
-        let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("{name}: no response") };
+        let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
+            panic!("{name}: no response")
+        };
         assert_eq!(r["results"][0]["duplicate"], true, "{name}: {r}");
     }
     assert_eq!(desired(&sdk, "api").await, 5);
 
-    let id = api.push(event("eventbridge-config-change.json"), Duration::from_secs(30));
-    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
+    let id = api.push(
+        event("eventbridge-config-change.json"),
+        Duration::from_secs(30),
+    );
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
+        panic!("no response")
+    };
     assert!(r["ignored"].is_string(), "{r}");
 
     // A payload that is none of these fails the invocation (Lambda retries, then the DLQ).
     let id = api.push(event("not-an-alarm.json"), Duration::from_secs(30));
-    let Some(Answer::Error(e)) = api.answer(&id, wait).await else { panic!("expected an error") };
-    assert!(e["errorMessage"].as_str().is_some_and(|m| m.contains("expected a CloudWatch alarm")), "{e}");
+    let Some(Answer::Error(e)) = api.answer(&id, wait).await else {
+        panic!("expected an error")
+    };
+    assert!(
+        e["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("expected a CloudWatch alarm")),
+        "{e}"
+    );
 
     let id = api.push(event("lambda-anomaly-alarm.json"), Duration::from_secs(30));
-    let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("no response") };
-    assert_eq!(r["results"][0]["target"], "axiomcore-production/frontend", "{r}");
+    let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
+        panic!("no response")
+    };
+    assert_eq!(
+        r["results"][0]["target"], "axiomcore-production/frontend",
+        "{r}"
+    );
     assert_eq!(desired(&sdk, "frontend").await, 4);
     Ok(())
 }
@@ -109,12 +149,22 @@ async fn bad_configuration_fails_the_cold_start_naming_it() -> TestResult {
     let sdk = moto.sdk_config().await;
     let seeded = emulator::seed(&sdk).await?;
     let api = RuntimeApi::start().await?;
-    for (var, value) in [("OPS_DRY_RUN", "perhaps"), ("OPS_POLICY_FILE", "/nonexistent/policy.toml"), ("OPS_LEDGER_TABLE", "")] {
+    for (var, value) in [
+        ("OPS_DRY_RUN", "perhaps"),
+        ("OPS_POLICY_FILE", "/nonexistent/policy.toml"),
+        ("OPS_LEDGER_TABLE", ""),
+    ] {
         let out = spawn(&api, &moto, &seeded, &[(var, value)])?.wait()?;
-        assert!(!out.status.success(), "{var}={value} must fail the cold start");
+        assert!(
+            !out.status.success(),
+            "{var}={value} must fail the cold start"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(var), "{var}: {stderr}");
     }
-    assert!(api.first_poll().is_none(), "no event was taken with a bad configuration");
+    assert!(
+        api.first_poll().is_none(),
+        "no event was taken with a bad configuration"
+    );
     Ok(())
 }

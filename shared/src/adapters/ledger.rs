@@ -322,7 +322,12 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Value {
                 .parse::<i64>()
                 .map(Value::from)
                 .ok()
-                .or_else(|| x.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+                .or_else(|| {
+                    x.parse::<f64>()
+                        .ok()
+                        .and_then(Number::from_f64)
+                        .map(Value::Number)
+                })
                 .unwrap_or_else(|| Value::String(x.clone())),
             _ => continue,
         };

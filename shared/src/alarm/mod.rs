@@ -165,7 +165,8 @@ fn from_eventbridge(payload: &Value) -> Result<Inbound, ParseError> {
     let detail: wire::AlarmData = serde_json::from_value(ev.detail)
         .map_err(|e| ParseError(format!("EventBridge alarm `detail`: {e}")))?;
     let arn = ev.resources.and_then(|r| r.into_iter().next());
-    from_alarm_data(detail, Delivery::EventBridge, arn, ev.account, ev.region).map(|t| Inbound::Alarms(vec![t]))
+    from_alarm_data(detail, Delivery::EventBridge, arn, ev.account, ev.region)
+        .map(|t| Inbound::Alarms(vec![t]))
 }
 
 fn from_alarm_data(
@@ -180,8 +181,12 @@ fn from_alarm_data(
         Some(p) => Some(state_of(&p.value, "previousState.value")?),
         None => None,
     };
-    let state_time = parse_time(&d.state.timestamp)
-        .ok_or_else(|| ParseError(format!("state.timestamp {:?} is not a timestamp", d.state.timestamp)))?;
+    let state_time = parse_time(&d.state.timestamp).ok_or_else(|| {
+        ParseError(format!(
+            "state.timestamp {:?} is not a timestamp",
+            d.state.timestamp
+        ))
+    })?;
     let config = d.configuration.unwrap_or_default();
     let kind = if config.alarm_rule.is_some() {
         AlarmKind::Composite
@@ -221,7 +226,9 @@ fn from_sns(payload: &Value) -> Result<Inbound, ParseError> {
     let mut ignored = Vec::new();
     for (i, r) in ev.records.into_iter().enumerate() {
         let msg: Value = serde_json::from_str(&r.sns.message).map_err(|e| {
-            ParseError(format!("SNS record {i}: Message is not JSON ({e}); {EXPECTED}"))
+            ParseError(format!(
+                "SNS record {i}: Message is not JSON ({e}); {EXPECTED}"
+            ))
         })?;
         // An EventBridge rule may target the topic: its Message is the EventBridge event.
         if msg.get("detail-type").is_some() {
@@ -240,7 +247,9 @@ fn from_sns(payload: &Value) -> Result<Inbound, ParseError> {
         alarms.push(from_sns_alarm(a, i)?);
     }
     if alarms.is_empty() {
-        return Ok(Inbound::Ignored { what: ignored.join("; ") });
+        return Ok(Inbound::Ignored {
+            what: ignored.join("; "),
+        });
     }
     Ok(Inbound::Alarms(alarms))
 }
@@ -305,7 +314,9 @@ fn from_sns_alarm(a: wire::SnsAlarm, i: usize) -> Result<AlarmTransition, ParseE
 }
 
 fn to_map(dims: &[wire::SnsDimension]) -> BTreeMap<String, String> {
-    dims.iter().map(|d| (d.name.clone(), d.value.clone())).collect()
+    dims.iter()
+        .map(|d| (d.name.clone(), d.value.clone()))
+        .collect()
 }
 
 fn state_of(s: &str, field: &str) -> Result<AlarmState, ParseError> {
@@ -391,7 +402,10 @@ mod tests {
 
     #[test]
     fn math_dimensions_are_the_shared_ones() {
-        let a = BTreeMap::from([("ClusterName".to_string(), "c".to_string()), ("ServiceName".to_string(), "api".to_string())]);
+        let a = BTreeMap::from([
+            ("ClusterName".to_string(), "c".to_string()),
+            ("ServiceName".to_string(), "api".to_string()),
+        ]);
         let mut b = a.clone();
         b.insert("Extra".into(), "1".into());
         assert_eq!(shared_dimensions([a.clone(), b].into_iter()), a);

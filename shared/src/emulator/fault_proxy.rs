@@ -74,7 +74,10 @@ impl FaultProxy {
 
     /// (requests faulted, requests passed through) so far.
     pub fn counts(&self) -> (usize, usize) {
-        self.plan.lock().map(|p| (p.faulted, p.passed)).unwrap_or((0, 0))
+        self.plan
+            .lock()
+            .map(|p| (p.faulted, p.passed))
+            .unwrap_or((0, 0))
     }
 }
 
@@ -96,7 +99,9 @@ fn operation_of(req: &Request) -> String {
 }
 
 async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan>>) {
-    let Ok(Some(req)) = read_request(&mut client).await else { return };
+    let Ok(Some(req)) = read_request(&mut client).await else {
+        return;
+    };
     let op = operation_of(&req);
     let fault = plan.lock().ok().and_then(|mut p| {
         let hit = match (&p.fault, &p.operation) {
@@ -121,14 +126,25 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan
                 &mut client,
                 400,
                 "Bad Request",
-                &[("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "ThrottlingException")],
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("x-amzn-ErrorType", "ThrottlingException"),
+                ],
                 body,
             )
             .await;
         }
         Some(Fault::Unavailable) => {
-            let body = br#"{"__type":"ServiceUnavailableException","message":"Service Unavailable"}"#;
-            let _ = write_response(&mut client, 503, "Service Unavailable", &[("Content-Type", "application/x-amz-json-1.1")], body).await;
+            let body =
+                br#"{"__type":"ServiceUnavailableException","message":"Service Unavailable"}"#;
+            let _ = write_response(
+                &mut client,
+                503,
+                "Service Unavailable",
+                &[("Content-Type", "application/x-amz-json-1.1")],
+                body,
+            )
+            .await;
         }
         Some(Fault::Hang) => {
             // Hold the connection open, unanswered, until the test ends.
@@ -139,7 +155,9 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan
 }
 
 async fn forward(mut client: TcpStream, upstream: SocketAddr, req: Request) {
-    let Ok(mut up) = TcpStream::connect(upstream).await else { return };
+    let Ok(mut up) = TcpStream::connect(upstream).await else {
+        return;
+    };
     // One request per upstream connection, so every request passes through the fault plan.
     let head = String::from_utf8_lossy(&req.raw_head);
     let mut rewritten = String::with_capacity(head.len() + 20);

@@ -87,7 +87,9 @@ impl Moto {
         crate::aws::loader()
             .endpoint_url(endpoint)
             .region(Region::new(REGION))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+            .credentials_provider(Credentials::new(
+                "testing", "testing", None, None, "emulator",
+            ))
             .load()
             .await
     }
@@ -179,22 +181,51 @@ pub async fn seed(sdk: &SdkConfig) -> Result<Seeded, BoxError> {
 }
 
 /// The ledger table as template.yaml defines it.
-pub async fn create_ledger_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), BoxError> {
+pub async fn create_ledger_table(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), BoxError> {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
     };
     ddb.create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build()?)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::S).build()?)
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build()?)
-        .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build()?)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("sk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sk")
+                .key_type(KeyType::Range)
+                .build()?,
+        )
         .send()
         .await?;
     ddb.update_time_to_live()
         .table_name(table)
-        .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build()?)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()?,
+        )
         .send()
         .await?;
     Ok(())
@@ -232,7 +263,15 @@ pub async fn drain_inbox(sdk: &SdkConfig, inbox_url: &str) -> Result<Vec<Receive
                 .and_then(Value::as_object)
                 .map(|o| {
                     o.iter()
-                        .map(|(k, v)| (k.clone(), v.get("Value").and_then(Value::as_str).unwrap_or("").to_owned()))
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.get("Value")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_owned(),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -242,12 +281,20 @@ pub async fn drain_inbox(sdk: &SdkConfig, inbox_url: &str) -> Result<Vec<Receive
                 .map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned())))
                 .unwrap_or(Value::Null);
             out.push(Received {
-                subject: envelope.get("Subject").and_then(Value::as_str).unwrap_or("").to_owned(),
+                subject: envelope
+                    .get("Subject")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 attributes,
                 message,
             });
             if let Some(h) = m.receipt_handle() {
-                sqs.delete_message().queue_url(inbox_url).receipt_handle(h).send().await?;
+                sqs.delete_message()
+                    .queue_url(inbox_url)
+                    .receipt_handle(h)
+                    .send()
+                    .await?;
             }
         }
     }

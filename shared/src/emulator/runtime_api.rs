@@ -50,7 +50,13 @@ impl RuntimeApi {
                 tokio::spawn(serve(stream, s.clone(), q.clone(), a.clone()));
             }
         });
-        Ok(RuntimeApi { addr, shared, queued, answered, task })
+        Ok(RuntimeApi {
+            addr,
+            shared,
+            queued,
+            answered,
+            task,
+        })
     }
 
     /// The value for `AWS_LAMBDA_RUNTIME_API`.
@@ -79,7 +85,10 @@ impl RuntimeApi {
         loop {
             let notified = self.answered.notified();
             if let Some(a) = self.shared.lock().ok().and_then(|s| {
-                s.answers.iter().find(|(i, _)| i == id).map(|(_, a)| a.clone())
+                s.answers
+                    .iter()
+                    .find(|(i, _)| i == id)
+                    .map(|(_, a)| a.clone())
             }) {
                 return Some(a);
             }
@@ -109,8 +118,15 @@ impl Drop for RuntimeApi {
     }
 }
 
-async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>, queued: Arc<Notify>, answered: Arc<Notify>) {
-    let Ok(Some(req)) = read_request(&mut stream).await else { return };
+async fn serve(
+    mut stream: TcpStream,
+    shared: Arc<Mutex<Shared>>,
+    queued: Arc<Notify>,
+    answered: Arc<Notify>,
+) {
+    let Ok(Some(req)) = read_request(&mut stream).await else {
+        return;
+    };
     let path = req.path.trim_start_matches("/2018-06-01/runtime");
     if req.method == "GET" && path == "/invocation/next" {
         loop {
@@ -134,8 +150,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>, queued: Arc<No
                         ("Content-Type", "application/json"),
                         ("Lambda-Runtime-Aws-Request-Id", &id),
                         ("Lambda-Runtime-Deadline-Ms", &deadline),
-                        ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:remediate"),
-                        ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"),
+                        (
+                            "Lambda-Runtime-Invoked-Function-Arn",
+                            "arn:aws:lambda:us-east-1:123456789012:function:remediate",
+                        ),
+                        (
+                            "Lambda-Runtime-Trace-Id",
+                            "Root=1-00000000-000000000000000000000000",
+                        ),
                     ],
                     body.as_bytes(),
                 )
@@ -161,7 +183,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>, queued: Arc<No
         }
     }
     answered.notify_waiters();
-    let _ = write_response(&mut stream, 202, "Accepted", &[("Content-Type", "application/json")], b"{\"status\":\"OK\"}").await;
+    let _ = write_response(
+        &mut stream,
+        202,
+        "Accepted",
+        &[("Content-Type", "application/json")],
+        b"{\"status\":\"OK\"}",
+    )
+    .await;
 }
 
 fn record(shared: &Arc<Mutex<Shared>>, id: &str, a: Answer) {
