@@ -12,6 +12,7 @@ pub mod notify;
 pub mod policy;
 pub mod ports;
 pub mod remediate;
+pub mod retention;
 pub mod state;
 pub mod target;
 pub mod telemetry;
