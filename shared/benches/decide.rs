@@ -77,7 +77,10 @@ fn bench(c: &mut Criterion) {
 
     // Paid once per cold start.
     c.bench_function("cold/policy_load", |b| b.iter(Policy::built_in));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     c.bench_function("cold/sdk_config_and_clients", |b| {
         b.iter(|| {
             rt.block_on(async {

@@ -13,6 +13,8 @@ pub mod policy;
 pub mod ports;
 pub mod remediate;
 pub mod retention;
+pub mod schedule;
+pub mod snapshot;
 pub mod state;
 pub mod target;
 pub mod telemetry;

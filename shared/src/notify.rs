@@ -172,10 +172,41 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
     }
 }
 
+/// A notice of a scheduled job (snapshots, maintenance): same subject rules and attributes as
+/// the alarm notices, with the job's own facts in `json`.
+pub fn job_notice(
+    severity: Severity,
+    action: &str,
+    outcome: Outcome,
+    target: &str,
+    headline: &str,
+    details: &str,
+    json: Value,
+) -> Notification {
+    let subject = subject_line(severity, target, headline, "");
+    let text = format!(
+        "{headline}\n\nTarget:   {target}\nSeverity: {severity}\nAction:   {action} → {}\n\n{details}\n",
+        outcome.as_str()
+    );
+    Notification {
+        subject,
+        severity,
+        action: action.to_owned(),
+        outcome: outcome_attribute(outcome).to_owned(),
+        target: target.to_owned(),
+        text,
+        json,
+    }
+}
+
 /// `[SEV2] axiomcore-production/api scaled out 3→5: CPU > 90%`, cut to SNS's limit on a char
 /// boundary, with no control characters.
 pub fn subject_line(sev: Severity, target: &str, headline: &str, label: &str) -> String {
-    let raw = format!("[{sev}] {target} {headline}: {label}");
+    let raw = if label.is_empty() {
+        format!("[{sev}] {target} {headline}")
+    } else {
+        format!("[{sev}] {target} {headline}: {label}")
+    };
     let clean: String = raw
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -8,6 +8,8 @@ use std::time::Duration;
 use glob::Pattern;
 use serde::{Deserialize, Serialize};
 
+use crate::retention::{Keep, Within};
+
 /// The policy compiled into every function: the AxiomCore operations guide.
 pub const BUILT_IN: &str = include_str!("../policy/axiomcore.toml");
 
@@ -80,6 +82,88 @@ struct RawPolicy {
     guards: RawGuards,
     #[serde(default)]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    snapshots: RawSnapshots,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSnapshots {
+    #[serde(default)]
+    keep_last: u32,
+    #[serde(default)]
+    keep_hourly: u32,
+    #[serde(default = "default_keep_daily")]
+    keep_daily: u32,
+    #[serde(default = "default_keep_weekly")]
+    keep_weekly: u32,
+    #[serde(default = "default_keep_monthly")]
+    keep_monthly: u32,
+    #[serde(default)]
+    keep_yearly: u32,
+    #[serde(default)]
+    keep_within: Option<String>,
+    #[serde(default = "default_max_deletions")]
+    max_deletions: usize,
+    #[serde(default = "default_stuck_after")]
+    stuck_after: String,
+    #[serde(default = "default_quota_warn")]
+    quota_warn_percent: u32,
+    #[serde(default)]
+    copy_to_region: Option<String>,
+    #[serde(default)]
+    copy_kms_key_id: Option<String>,
+}
+
+impl Default for RawSnapshots {
+    fn default() -> Self {
+        RawSnapshots {
+            keep_last: 0,
+            keep_hourly: 0,
+            keep_daily: default_keep_daily(),
+            keep_weekly: default_keep_weekly(),
+            keep_monthly: default_keep_monthly(),
+            keep_yearly: 0,
+            keep_within: None,
+            max_deletions: default_max_deletions(),
+            stuck_after: default_stuck_after(),
+            quota_warn_percent: default_quota_warn(),
+            copy_to_region: None,
+            copy_kms_key_id: None,
+        }
+    }
+}
+
+fn default_keep_daily() -> u32 {
+    7
+}
+fn default_keep_weekly() -> u32 {
+    4
+}
+fn default_keep_monthly() -> u32 {
+    12
+}
+fn default_max_deletions() -> usize {
+    50
+}
+fn default_stuck_after() -> String {
+    "6h".into()
+}
+fn default_quota_warn() -> u32 {
+    80
+}
+
+/// How scheduled snapshots are kept, verified and copied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotPolicy {
+    pub keep: Keep,
+    pub max_deletions: usize,
+    /// A snapshot still `creating` after this long is announced.
+    pub stuck_after: Duration,
+    pub quota_warn_percent: u32,
+    /// Disaster-recovery copy: the region, and optionally a KMS key there.
+    pub copy_to_region: Option<String>,
+    pub copy_kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +279,7 @@ pub struct Policy {
     pub databases: Vec<Database>,
     pub guards: Guards,
     pub rules: Vec<Rule>,
+    pub snapshots: SnapshotPolicy,
 }
 
 impl Policy {
@@ -327,7 +412,74 @@ impl Policy {
             }
         }
 
+        let rs = &raw.snapshots;
+        let within = match &rs.keep_within {
+            None => None,
+            Some(w) => {
+                Some(Within::parse(w).map_err(|e| invalid("snapshots.keep_within".into(), e))?)
+            }
+        };
+        let keep = Keep {
+            last: rs.keep_last,
+            hourly: rs.keep_hourly,
+            daily: rs.keep_daily,
+            weekly: rs.keep_weekly,
+            monthly: rs.keep_monthly,
+            yearly: rs.keep_yearly,
+            within,
+        };
+        if keep
+            == (Keep {
+                last: 0,
+                hourly: 0,
+                daily: 0,
+                weekly: 0,
+                monthly: 0,
+                yearly: 0,
+                within: None,
+            })
+        {
+            // restic refuses an empty policy too: it would delete every snapshot but the newest.
+            return Err(invalid(
+                "snapshots".into(),
+                "every keep_* is 0: at least one must keep something".into(),
+            ));
+        }
+        if rs.max_deletions == 0 {
+            return Err(invalid(
+                "snapshots.max_deletions".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if !(1..=100).contains(&rs.quota_warn_percent) {
+            return Err(invalid(
+                "snapshots.quota_warn_percent".into(),
+                format!("{} is not within 1..=100", rs.quota_warn_percent),
+            ));
+        }
+        let stuck_after = humantime::parse_duration(&rs.stuck_after).map_err(|e| {
+            invalid(
+                "snapshots.stuck_after".into(),
+                format!("{:?} is not a duration like \"6h\": {e}", rs.stuck_after),
+            )
+        })?;
+        if rs.copy_kms_key_id.is_some() && rs.copy_to_region.is_none() {
+            return Err(invalid(
+                "snapshots.copy_kms_key_id".into(),
+                "needs copy_to_region".into(),
+            ));
+        }
+        let snapshots = SnapshotPolicy {
+            keep,
+            max_deletions: rs.max_deletions,
+            stuck_after,
+            quota_warn_percent: rs.quota_warn_percent,
+            copy_to_region: rs.copy_to_region.clone(),
+            copy_kms_key_id: rs.copy_kms_key_id.clone(),
+        };
+
         Ok(Policy {
+            snapshots,
             cluster: raw.ecs.cluster,
             alarm_prefix: raw.ecs.alarm_prefix,
             services: raw.ecs.services,
@@ -343,6 +495,10 @@ impl Policy {
             return None;
         }
         self.services.iter().find(|s| s.name == service)
+    }
+
+    pub fn database(&self, id: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.id == id)
     }
 
     /// The first rule matching the alarm name. Without one, the alarm is only announced (SEV3).

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::decide::ServiceStatus;
 use crate::notify::Notification;
+use crate::policy::Database;
 use crate::state::TargetState;
 use crate::target::Target;
 
@@ -127,4 +128,62 @@ pub trait Notifier: Send + Sync {
         &self,
         n: &Notification,
     ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// A database as RDS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbState {
+    pub status: String,
+    pub arn: Option<String>,
+}
+
+/// A managed snapshot, reduced to what verification and retention need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapInfo {
+    pub id: String,
+    pub arn: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// It was there already (the same tick delivered again).
+    Existing,
+}
+
+/// RDS snapshots of one region.
+pub trait Snapshots: Send + Sync {
+    /// `None` when the database does not exist.
+    fn database(
+        &self,
+        db: &Database,
+    ) -> impl Future<Output = Result<Option<DbState>, PortError>> + Send;
+    fn create(
+        &self,
+        db: &Database,
+        id: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<Created, EffectError>> + Send;
+    /// Every snapshot of `db` tagged `managed-by=axiom-ops` and named `<db>-auto-*`, all pages.
+    fn list_managed(
+        &self,
+        db: &Database,
+    ) -> impl Future<Output = Result<Vec<SnapInfo>, PortError>> + Send;
+    fn delete(
+        &self,
+        db: &Database,
+        id: &str,
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
+    /// Copies `source_arn` (in another region) into this region as `id`, tags carried.
+    fn copy(
+        &self,
+        db: &Database,
+        source_arn: &str,
+        id: &str,
+        kms_key_id: Option<&str>,
+    ) -> impl Future<Output = Result<Created, EffectError>> + Send;
+    /// (used, max) of the account's manual-snapshot quota, where it can be read.
+    fn quota(&self) -> impl Future<Output = Result<Option<(i64, i64)>, PortError>> + Send;
 }

@@ -51,7 +51,11 @@ impl Within {
                 'm' => w.months = n,
                 'd' => w.days = n,
                 'h' => w.hours = n,
-                _ => return Err(format!("{s:?}: unit {c:?} is not one of y, m, d, h (e.g. 1y5m7d2h)")),
+                _ => {
+                    return Err(format!(
+                        "{s:?}: unit {c:?} is not one of y, m, d, h (e.g. 1y5m7d2h)"
+                    ))
+                }
             }
         }
         if !num.is_empty() || seen.is_empty() {
@@ -63,14 +67,21 @@ impl Within {
     /// `t` minus this duration, in calendar terms.
     pub fn before(&self, t: DateTime<Utc>) -> DateTime<Utc> {
         let months = self.years.saturating_mul(12).saturating_add(self.months);
-        let t = t.checked_sub_months(Months::new(months)).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let t = t
+            .checked_sub_months(Months::new(months))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         t - Duration::days(i64::from(self.days)) - Duration::hours(i64::from(self.hours))
     }
 }
 
 impl fmt::Display for Within {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, u) in [(self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h')] {
+        for (n, u) in [
+            (self.years, 'y'),
+            (self.months, 'm'),
+            (self.days, 'd'),
+            (self.hours, 'h'),
+        ] {
             if n > 0 {
                 write!(f, "{n}{u}")?;
             }
@@ -158,7 +169,12 @@ impl Verdict {
 
 /// The period a snapshot falls in for a calendar rule, as one comparable number.
 fn bucket(reason: Reason, t: DateTime<Utc>) -> i64 {
-    let (y, m, d, h) = (i64::from(t.year()), i64::from(t.month()), i64::from(t.day()), i64::from(t.hour()));
+    let (y, m, d, h) = (
+        i64::from(t.year()),
+        i64::from(t.month()),
+        i64::from(t.day()),
+        i64::from(t.hour()),
+    );
     match reason {
         Reason::Hourly => ((y * 100 + m) * 100 + d) * 100 + h,
         Reason::Daily => (y * 100 + m) * 100 + d,
@@ -227,7 +243,10 @@ pub fn plan(snaps: &[Snap], keep: &Keep, now: DateTime<Utc>) -> Vec<Verdict> {
     }
 
     // A calendar rule that ran out of snapshots before its count keeps the oldest one too.
-    let unsatisfied = calendar.iter().zip(&left).any(|((_, asked), l)| *asked > 0 && *l > 0);
+    let unsatisfied = calendar
+        .iter()
+        .zip(&left)
+        .any(|((_, asked), l)| *asked > 0 && *l > 0);
     if unsatisfied {
         if let Some(oldest) = out.iter_mut().rev().find(|v| v.created <= now) {
             oldest.reasons.push(Reason::Oldest);
@@ -255,12 +274,29 @@ mod tests {
 
     #[test]
     fn within_parses_restic_durations() {
-        assert_eq!(Within::parse("2y5m7d3h"), Ok(Within { years: 2, months: 5, days: 7, hours: 3 }));
-        assert_eq!(Within::parse("7d"), Ok(Within { days: 7, ..Within::default() }));
+        assert_eq!(
+            Within::parse("2y5m7d3h"),
+            Ok(Within {
+                years: 2,
+                months: 5,
+                days: 7,
+                hours: 3
+            })
+        );
+        assert_eq!(
+            Within::parse("7d"),
+            Ok(Within {
+                days: 7,
+                ..Within::default()
+            })
+        );
         assert!(Within::parse("1w").is_err());
         assert!(Within::parse("7").is_err());
         assert!(Within::parse("d").is_err());
         assert!(Within::parse("1d2d").is_err());
-        assert_eq!(Within::parse("1y2h").map(|w| w.to_string()), Ok("1y2h".to_string()));
+        assert_eq!(
+            Within::parse("1y2h").map(|w| w.to_string()),
+            Ok("1y2h".to_string())
+        );
     }
 }

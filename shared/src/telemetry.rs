@@ -28,3 +28,51 @@ pub fn init_with(default_level: &str) {
         builder.compact().try_init()
     };
 }
+
+/// One CloudWatch Embedded Metric Format line: CloudWatch Logs turns it into metrics, no API call.
+pub fn emf(namespace: &str, dimensions: &[(&str, &str)], metrics: &[(&str, f64, &str)]) -> String {
+    let mut doc = serde_json::Map::new();
+    let dims: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    let defs: Vec<serde_json::Value> = metrics
+        .iter()
+        .map(|(name, _, unit)| serde_json::json!({ "Name": name, "Unit": unit }))
+        .collect();
+    doc.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": chrono::Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{ "Namespace": namespace, "Dimensions": [dims], "Metrics": defs }],
+        }),
+    );
+    for (k, v) in dimensions {
+        doc.insert((*k).into(), serde_json::Value::from(*v));
+    }
+    for (name, value, _) in metrics {
+        doc.insert((*name).into(), serde_json::Value::from(*value));
+    }
+    serde_json::Value::Object(doc).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emf_lines_name_their_metrics_and_dimensions() {
+        let line = super::emf(
+            "AxiomOps",
+            &[("Function", "snapshot")],
+            &[("SnapshotsCreated", 1.0, "Count")],
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AxiomOps");
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0],
+            "Function"
+        );
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "SnapshotsCreated"
+        );
+        assert_eq!(v["Function"], "snapshot");
+        assert_eq!(v["SnapshotsCreated"], 1.0);
+    }
+}

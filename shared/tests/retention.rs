@@ -7,22 +7,39 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .expect("valid date")
 }
 
 fn snaps(times: &[DateTime<Utc>]) -> Vec<Snap> {
     times
         .iter()
-        .map(|t| Snap { id: format!("s-{}", t.format("%Y%m%d-%H%M%S")), created: *t })
+        .map(|t| Snap {
+            id: format!("s-{}", t.format("%Y%m%d-%H%M%S")),
+            created: *t,
+        })
         .collect()
 }
 
 fn kept(snaps: &[Snap], keep: &Keep, now: DateTime<Utc>) -> BTreeSet<DateTime<Utc>> {
-    plan(snaps, keep, now).into_iter().filter(|v| v.keep()).map(|v| v.created).collect()
+    plan(snaps, keep, now)
+        .into_iter()
+        .filter(|v| v.keep())
+        .map(|v| v.created)
+        .collect()
 }
 
 fn only(f: impl FnOnce(&mut Keep)) -> Keep {
-    let mut k = Keep { last: 0, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0, within: None };
+    let mut k = Keep {
+        last: 0,
+        hourly: 0,
+        daily: 0,
+        weekly: 0,
+        monthly: 0,
+        yearly: 0,
+        within: None,
+    };
     f(&mut k);
     k
 }
@@ -30,9 +47,21 @@ fn only(f: impl FnOnce(&mut Keep)) -> Keep {
 /// restic's docs: one backup every Sunday for 12 weeks; `--keep-daily 4` keeps the last four.
 #[test]
 fn restic_example_twelve_sundays_keep_daily_4() {
-    let sundays: Vec<_> = (0..12).map(|i| at(2019, 9, 1, 11) + Duration::weeks(i)).collect();
-    let got = kept(&snaps(&sundays), &only(|k| k.daily = 4), at(2019, 11, 18, 0));
-    let want: BTreeSet<_> = [at(2019, 10, 27, 11), at(2019, 11, 3, 11), at(2019, 11, 10, 11), at(2019, 11, 17, 11)].into();
+    let sundays: Vec<_> = (0..12)
+        .map(|i| at(2019, 9, 1, 11) + Duration::weeks(i))
+        .collect();
+    let got = kept(
+        &snaps(&sundays),
+        &only(|k| k.daily = 4),
+        at(2019, 11, 18, 0),
+    );
+    let want: BTreeSet<_> = [
+        at(2019, 10, 27, 11),
+        at(2019, 11, 3, 11),
+        at(2019, 11, 10, 11),
+        at(2019, 11, 17, 11),
+    ]
+    .into();
     assert_eq!(got, want);
 }
 
@@ -54,21 +83,42 @@ fn restic_example_daily_for_years() {
         k.yearly = 75;
     });
     let verdicts = plan(&s, &keep, end);
-    let by_daily = verdicts.iter().filter(|v| v.reasons.contains(&Reason::Daily)).count();
-    let weekly_only = verdicts.iter().filter(|v| v.reasons.contains(&Reason::Weekly) && !v.reasons.contains(&Reason::Daily)).count();
+    let by_daily = verdicts
+        .iter()
+        .filter(|v| v.reasons.contains(&Reason::Daily))
+        .count();
+    let weekly_only = verdicts
+        .iter()
+        .filter(|v| v.reasons.contains(&Reason::Weekly) && !v.reasons.contains(&Reason::Daily))
+        .count();
     let monthly_only = verdicts
         .iter()
-        .filter(|v| v.reasons.contains(&Reason::Monthly) && !v.reasons.iter().any(|r| matches!(r, Reason::Daily | Reason::Weekly)))
+        .filter(|v| {
+            v.reasons.contains(&Reason::Monthly)
+                && !v
+                    .reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::Daily | Reason::Weekly))
+        })
         .count();
     let yearly_only = verdicts
         .iter()
-        .filter(|v| v.reasons.contains(&Reason::Yearly) && !v.reasons.iter().any(|r| matches!(r, Reason::Daily | Reason::Weekly | Reason::Monthly)))
+        .filter(|v| {
+            v.reasons.contains(&Reason::Yearly)
+                && !v
+                    .reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::Daily | Reason::Weekly | Reason::Monthly))
+        })
         .count();
     assert_eq!(by_daily, 7);
     assert_eq!(weekly_only, 4, "the 7 dailies already include 1 weekly");
     assert_eq!(monthly_only, 11);
     assert_eq!(yearly_only, 74);
-    assert_eq!(verdicts.iter().filter(|v| v.keep()).count(), 7 + 4 + monthly_only + yearly_only);
+    assert_eq!(
+        verdicts.iter().filter(|v| v.keep()).count(),
+        7 + 4 + monthly_only + yearly_only
+    );
 }
 
 /// Weeks are ISO weeks (Monday to Sunday), months calendar months, all in UTC.
@@ -76,18 +126,27 @@ fn restic_example_daily_for_years() {
 fn calendar_boundaries_are_iso_weeks_and_utc() {
     // Sunday 23:30 and Monday 00:30 UTC are different ISO weeks; Monday 00:30 and Sunday 22:00
     // of the same week are one.
-    let s = snaps(&[at(2026, 11, 22, 23), at(2026, 11, 23, 0), at(2026, 11, 29, 22)]);
+    let s = snaps(&[
+        at(2026, 11, 22, 23),
+        at(2026, 11, 23, 0),
+        at(2026, 11, 29, 22),
+    ]);
     let got = kept(&s, &only(|k| k.weekly = 2), at(2026, 12, 1, 0));
     assert_eq!(got, [at(2026, 11, 22, 23), at(2026, 11, 29, 22)].into());
     // 31 Jan and 1 Feb are different months.
     let s = snaps(&[at(2026, 1, 31, 23), at(2026, 2, 1, 0)]);
-    assert_eq!(kept(&s, &only(|k| k.monthly = 2), at(2026, 3, 1, 0)).len(), 2);
+    assert_eq!(
+        kept(&s, &only(|k| k.monthly = 2), at(2026, 3, 1, 0)).len(),
+        2
+    );
 }
 
 /// `--keep-within` is relative to the latest snapshot, not to now.
 #[test]
 fn keep_within_is_relative_to_the_newest_snapshot() {
-    let days: Vec<_> = (0..30).map(|i| at(2026, 1, 1, 2) + Duration::days(i)).collect();
+    let days: Vec<_> = (0..30)
+        .map(|i| at(2026, 1, 1, 2) + Duration::days(i))
+        .collect();
     let keep = only(|k| k.within = Within::parse("7d").ok());
     let got = kept(&snaps(&days), &keep, at(2026, 11, 26, 0));
     assert_eq!(got.len(), 8, "the newest and the 7 days before it");
@@ -99,9 +158,15 @@ fn keep_within_is_relative_to_the_newest_snapshot() {
 fn too_few_periods_keeps_the_oldest() {
     let s = snaps(&[at(2026, 11, 1, 2), at(2026, 11, 1, 3), at(2026, 11, 2, 2)]);
     let v = plan(&s, &only(|k| k.daily = 7), at(2026, 11, 3, 0));
-    let oldest = v.iter().find(|x| x.created == at(2026, 11, 1, 2)).expect("present");
+    let oldest = v
+        .iter()
+        .find(|x| x.created == at(2026, 11, 1, 2))
+        .expect("present");
     assert_eq!(oldest.reasons, vec![Reason::Oldest]);
-    let middle = v.iter().find(|x| x.created == at(2026, 11, 1, 3)).expect("present");
+    let middle = v
+        .iter()
+        .find(|x| x.created == at(2026, 11, 1, 3))
+        .expect("present");
     assert_eq!(middle.reasons, vec![Reason::Daily]);
 }
 
@@ -110,19 +175,26 @@ fn future_snapshots_are_never_removed_and_the_newest_always_kept() {
     let s = snaps(&[at(2026, 1, 1, 0), at(2026, 1, 2, 0), at(2030, 1, 1, 0)]);
     let v = plan(&s, &only(|_| {}), at(2026, 11, 26, 0));
     let reasons: Vec<_> = v.iter().map(|x| x.reasons.clone()).collect();
-    assert_eq!(reasons, vec![vec![Reason::Future, Reason::Newest], vec![], vec![]]);
+    assert_eq!(
+        reasons,
+        vec![vec![Reason::Future, Reason::Newest], vec![], vec![]]
+    );
 }
 
 #[test]
 fn deletions_are_oldest_first_and_capped() {
-    let days: Vec<_> = (0..100).map(|i| at(2026, 1, 1, 2) + Duration::days(i)).collect();
+    let days: Vec<_> = (0..100)
+        .map(|i| at(2026, 1, 1, 2) + Duration::days(i))
+        .collect();
     let v = plan(&snaps(&days), &Keep::default(), at(2026, 11, 26, 0));
     let (doomed, deferred) = deletions(&v, 50);
     assert_eq!(doomed.len(), 50);
     assert_eq!(deferred, v.iter().filter(|x| !x.keep()).count() - 50);
     assert!(doomed.windows(2).all(|w| w[0].created <= w[1].created));
     // 100 days cannot fill 12 months: the oldest is kept, deletions start with the next.
-    assert!(v.iter().any(|x| x.created == at(2026, 1, 1, 2) && x.reasons == vec![Reason::Oldest]));
+    assert!(v
+        .iter()
+        .any(|x| x.created == at(2026, 1, 1, 2) && x.reasons == vec![Reason::Oldest]));
     assert_eq!(doomed[0].created, at(2026, 1, 2, 2));
 }
 
@@ -132,7 +204,10 @@ fn arb_history() -> impl Strategy<Value = Vec<Snap>> {
     // Up to 400 snapshots over about two years, at arbitrary hours.
     prop::collection::vec(0i64..(2 * 365 * 24), 1..400).prop_map(|hours| {
         let base = at(2025, 1, 1, 0);
-        let mut ts: Vec<_> = hours.into_iter().map(|h| base + Duration::hours(h)).collect();
+        let mut ts: Vec<_> = hours
+            .into_iter()
+            .map(|h| base + Duration::hours(h))
+            .collect();
         ts.sort();
         ts.dedup();
         snaps(&ts)
@@ -140,17 +215,29 @@ fn arb_history() -> impl Strategy<Value = Vec<Snap>> {
 }
 
 fn arb_keep() -> impl Strategy<Value = Keep> {
-    (0u32..5, 0u32..30, 0u32..15, 0u32..10, 0u32..15, 0u32..3, prop::option::of(0u32..40)).prop_map(
-        |(last, hourly, daily, weekly, monthly, yearly, within_days)| Keep {
-            last,
-            hourly,
-            daily,
-            weekly,
-            monthly,
-            yearly,
-            within: within_days.map(|d| Within { days: d, ..Within::default() }),
-        },
+    (
+        0u32..5,
+        0u32..30,
+        0u32..15,
+        0u32..10,
+        0u32..15,
+        0u32..3,
+        prop::option::of(0u32..40),
     )
+        .prop_map(
+            |(last, hourly, daily, weekly, monthly, yearly, within_days)| Keep {
+                last,
+                hourly,
+                daily,
+                weekly,
+                monthly,
+                yearly,
+                within: within_days.map(|d| Within {
+                    days: d,
+                    ..Within::default()
+                }),
+            },
+        )
 }
 
 proptest! {

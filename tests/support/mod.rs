@@ -18,7 +18,19 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Result<Env, emulator::BoxError> {
-        let moto = Moto::start()?;
+        Env::with(Moto::start()?).await
+    }
+
+    /// Under a movable clock starting at `start`, with the production database seeded too.
+    pub async fn start_frozen(
+        start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Env, emulator::BoxError> {
+        let env = Env::with(Moto::start_frozen(start)?).await?;
+        emulator::seed_database(&env.sdk, "axiomcore-production").await?;
+        Ok(env)
+    }
+
+    async fn with(moto: Moto) -> Result<Env, emulator::BoxError> {
         let sdk = moto.sdk_config().await;
         let seeded = emulator::seed(&sdk).await?;
         Ok(Env { moto, sdk, seeded })

@@ -3,4 +3,5 @@
 
 pub mod ecs;
 pub mod ledger;
+pub mod rds;
 pub mod sns;

@@ -29,6 +29,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Moto {
     child: Child,
     pub addr: SocketAddr,
+    /// Where to move the clock, for a moto started under one (`start_frozen`).
+    clock: Option<SocketAddr>,
+    script: Option<PathBuf>,
+}
+
+/// The launcher that runs moto under a movable clock.
+const FROZEN_LAUNCHER: &str = include_str!("../../../emulator/moto_frozen.py");
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The project's emulator venv: `OPS_EMULATOR_VENV`, else `.venv` in this folder or above it,
@@ -54,8 +64,7 @@ impl Moto {
         let venv = venv_dir().ok_or(
             "the local AWS emulator is not installed: run `make venv` (creates .venv with moto from requirements-emulator.txt)",
         )?;
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let port = free_port()?;
         let child = Command::new(venv.join("bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -63,7 +72,79 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting {}: {e}", venv.join("bin/moto_server").display()))?;
-        let mut moto = Moto { child, addr };
+        Moto::wait_ready(Moto {
+            child,
+            addr: ([127, 0, 0, 1], port).into(),
+            clock: None,
+            script: None,
+        })
+    }
+
+    /// moto in-process under a frozen clock that starts at `start` and ticks from there;
+    /// `set_clock` moves it (days of snapshot history in a test that runs for seconds).
+    pub fn start_frozen(start: chrono::DateTime<chrono::Utc>) -> Result<Moto, BoxError> {
+        let venv = venv_dir().ok_or("the local AWS emulator is not installed: run `make venv`")?;
+        let (port, clock_port) = (free_port()?, free_port()?);
+        let script = std::env::temp_dir().join(format!(
+            "axiom-ops-moto-frozen-{}-{port}.py",
+            std::process::id()
+        ));
+        std::fs::write(&script, FROZEN_LAUNCHER)?;
+        let child = Command::new(venv.join("bin/python"))
+            .arg(&script)
+            .args([port.to_string(), clock_port.to_string(), start.to_rfc3339()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the frozen-clock emulator: {e}"))?;
+        let moto = Moto::wait_ready(Moto {
+            child,
+            addr: ([127, 0, 0, 1], port).into(),
+            clock: Some(([127, 0, 0, 1], clock_port).into()),
+            script: Some(script),
+        })?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(
+            &([127, 0, 0, 1], clock_port).into(),
+            Duration::from_millis(200),
+        )
+        .is_err()
+        {
+            if Instant::now() > deadline {
+                return Err("the emulator's clock did not listen within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(moto)
+    }
+
+    /// Moves a frozen emulator's clock to `t` (it keeps ticking from there).
+    pub fn set_clock(&self, t: chrono::DateTime<chrono::Utc>) -> Result<(), BoxError> {
+        use std::io::{Read, Write};
+        let addr = self
+            .clock
+            .ok_or("this emulator was not started with a movable clock")?;
+        let body = t.to_rfc3339();
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            s,
+            "POST /clock HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)?;
+        if !answer.starts_with("HTTP/1.0 204") && !answer.starts_with("HTTP/1.1 204") {
+            return Err(
+                format!("moving the clock: {}", answer.lines().next().unwrap_or("")).into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn wait_ready(mut moto: Moto) -> Result<Moto, BoxError> {
+        let addr = moto.addr;
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Some(status) = moto.child.try_wait()? {
@@ -107,6 +188,9 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(s) = &self.script {
+            let _ = std::fs::remove_file(s);
+        }
     }
 }
 
@@ -178,6 +262,21 @@ pub async fn seed(sdk: &SdkConfig) -> Result<Seeded, BoxError> {
         table: TABLE.to_owned(),
         inbox_url,
     })
+}
+
+/// The production database of the guide: RDS instance `axiomcore-production`.
+pub async fn seed_database(sdk: &SdkConfig, id: &str) -> Result<(), BoxError> {
+    aws_sdk_rds::Client::new(sdk)
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("axiomcore")
+        .master_user_password("not-a-real-secret-1")
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// The ledger table as template.yaml defines it.
