@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -164,7 +165,16 @@ async fn serve(
                 .await;
                 return;
             }
-            notified.await;
+            // A function killed while it waits must not take the next event with it.
+            let mut probe = [0u8; 1];
+            tokio::select! {
+                _ = notified => {}
+                gone = stream.read(&mut probe) => {
+                    if matches!(gone, Ok(0) | Err(_)) {
+                        return;
+                    }
+                }
+            }
         }
     }
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
