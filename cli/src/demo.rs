@@ -112,8 +112,10 @@ async fn services(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<(String, Se
 
 pub async fn run() -> anyhow::Result<()> {
     let dir = events_dir()?;
-    println!("Starting the local AWS emulator (moto) and seeding AxiomCore…");
-    let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
+    println!("Starting the local AWS emulator (moto, under a clock the demo can move) and seeding AxiomCore…");
+    let today = chrono::Utc::now().date_naive().and_hms_opt(2, 0, 0).map(|t| t.and_utc()).ok_or_else(|| anyhow!("clock"))?;
+    let first_day = today - chrono::Duration::days(SNAPSHOT_DAYS - 1);
+    let moto = Moto::start_frozen(first_day).map_err(|e| anyhow!("{e}"))?;
     let sdk = moto.sdk_config().await;
     let seeded = emulator::seed(&sdk)
         .await
@@ -121,7 +123,7 @@ pub async fn run() -> anyhow::Result<()> {
     let mut config = Config::from_lookup(|_| None)?;
     config.topic_arn = Some(seeded.topic_arn.clone());
     config.ledger_table = Some(seeded.table.clone());
-    let app = App::with_sdk(config, &sdk)?;
+    let app = App::with_sdk(config.clone(), &sdk)?;
     println!(
         "  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n",
         seeded.topic_arn, seeded.table
@@ -196,8 +198,59 @@ pub async fn run() -> anyhow::Result<()> {
     let history = ledger.history(&target_pk(&api)).await?;
     println!("\n`axiom-ops ledger {api}` would show:\n");
     print!("{}", crate::ledger::render(&api, &state.state, &history));
+
+    snapshots(&moto, &sdk, config, &dir, first_day).await?;
     drop(moto);
     println!("\nEmulator stopped. Nothing outside it was touched.");
+    Ok(())
+}
+
+/// How many daily snapshot runs the demo plays, one simulated day each.
+const SNAPSHOT_DAYS: i64 = 45;
+
+async fn snapshots(
+    moto: &Moto,
+    sdk: &aws_config::SdkConfig,
+    config: Config,
+    dir: &Path,
+    first_day: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use axiom_ops::adapters::rds::RdsSnapshots;
+    use axiom_ops::aws::Budget;
+    use axiom_ops::ports::Snapshots;
+    use axiom_ops::snapshot::SnapshotApp;
+
+    println!("\n── Backup & Recovery ───────────────────────────────────────────────────────────");
+    emulator::seed_database(sdk, "axiomcore-production").await.map_err(|e| anyhow!("{e}"))?;
+    let policy = config.policy.clone();
+    let app = SnapshotApp::with_sdk(config, sdk)?;
+    let rule = load(dir, "schedule-rule.json")?;
+    let (mut created, mut deleted) = (0, 0);
+    for d in 0..SNAPSHOT_DAYS {
+        let t = first_day + chrono::Duration::days(d);
+        moto.set_clock(t).map_err(|e| anyhow!("{e}"))?;
+        let mut tick = rule.clone();
+        tick["time"] = Value::from(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        let inv = Invocation::local(&format!("snapshot-{d:02}"), std::time::Duration::from_secs(60));
+        let r = app.handle(&tick, &inv, false).await?;
+        let db = &r["databases"][0];
+        created += usize::from(db["created"] == true);
+        deleted += db["deleted"].as_array().map_or(0, Vec::len);
+    }
+    println!(
+        "{SNAPSHOT_DAYS} daily runs of the snapshot job (02:00 UTC, one simulated day each): {created} created, {deleted} deleted by retention."
+    );
+    let tick = load(dir, "schedule-scheduler.json")?;
+    let mut again = tick.clone();
+    again["time"] = Value::from((first_day + chrono::Duration::days(SNAPSHOT_DAYS - 1)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let r = app.handle(&again, &Invocation::local("snapshot-again", std::time::Duration::from_secs(60)), false).await?;
+    println!("The last tick again, by EventBridge Scheduler: duplicate = {}.", r["databases"][0]["duplicate"]);
+
+    let db = policy.database("axiomcore-production").ok_or_else(|| anyhow!("policy lists no axiomcore-production"))?;
+    let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(sdk), Budget::unbounded());
+    let snaps = rds.list_managed(db).await?;
+    println!("\n`axiom-ops retention axiomcore-production --plan` would show:\n");
+    print!("{}", crate::snapshots::render_plan(&policy, &snaps));
     Ok(())
 }
 

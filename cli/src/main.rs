@@ -2,6 +2,7 @@
 
 mod demo;
 mod ledger;
+mod snapshots;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,13 +28,25 @@ enum Command {
     /// Run a function's real handler in-process on an event file, against the configured AWS
     /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
     Invoke {
-        /// The function: remediate.
+        /// The function: remediate or snapshot.
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
         /// Decide, record and notify as "would do"; change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Take an on-demand snapshot, named as in the guide: axiomcore-manual-YYYYMMDD-HHMMSS.
+    Snapshot {
+        /// A database of the policy, e.g. axiomcore-production.
+        database: String,
+    },
+    /// Show what retention would keep and delete for a database, and which rule keeps each.
+    Retention {
+        database: String,
+        /// Only plan (retention itself runs in the scheduled job).
+        #[arg(long)]
+        plan: bool,
     },
     /// Print the incident timeline of a service from the ledger (OPS_LEDGER_TABLE).
     Ledger {
@@ -59,6 +72,8 @@ async fn main() -> ExitCode {
             dry_run,
         } => invoke(&function, &event, dry_run).await,
         Command::Ledger { target, json } => ledger::show(&target, json).await,
+        Command::Snapshot { database } => snapshots::manual(&database).await,
+        Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
         Command::Demo => demo::run().await,
     };
     match result {
@@ -83,7 +98,14 @@ async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Resul
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        other => bail!("unknown function {other:?}: expected remediate"),
+        "snapshot" => {
+            let app = axiom_ops::snapshot::SnapshotApp::from_env().await?;
+            let inv = Invocation::local("cli", std::time::Duration::from_secs(300));
+            let report = app.handle(&payload, &inv, dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        other => bail!("unknown function {other:?}: expected remediate or snapshot"),
     }
 }
 

@@ -469,6 +469,10 @@ fn lease_until(inv: &Invocation) -> DateTime<Utc> {
 /// Success is not announced: it is a CloudWatch metric (EMF), so a dashboard and an alarm on
 /// "newest snapshot age" watch it instead of people.
 pub fn emit_metrics(r: &DbReport) {
+    // Only Lambda's log is read for EMF; elsewhere (the CLI, tests) the line would be noise.
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_none() {
+        return;
+    }
     let line = crate::telemetry::emf(
         "AxiomOps",
         &[("Function", "snapshot"), ("Database", &r.database)],

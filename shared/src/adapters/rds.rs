@@ -315,7 +315,11 @@ impl Snapshots for RdsSnapshots {
             .config_override(self.config().map_err(PortError)?)
             .send()
             .await
-            .map_err(|e| port_error("read the account's RDS quotas", e))?;
+            .map_err(|e| match e.raw_response() {
+                // The whole error would drag an HTML page into the log; its status says enough.
+                Some(raw) => PortError(format!("read the account's RDS quotas: HTTP {}", raw.status().as_u16())),
+                None => port_error("read the account's RDS quotas", e),
+            })?;
         Ok(out
             .account_quotas()
             .iter()
