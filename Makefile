@@ -25,7 +25,7 @@ lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 
 release:
-	cargo build --release -p remediate
+	cargo build --release -p remediate -p snapshot
 
 bench: venv release
 	cargo bench -p axiom-ops --bench decide

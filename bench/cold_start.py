@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 BINARY = TARGET / "release" / "remediate"
+SNAPSHOT = TARGET / "release" / "snapshot"
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 
@@ -179,23 +180,27 @@ def peak_rss_under_load():
 
 
 def main():
-    if not BINARY.exists():
-        raise SystemExit(f"{BINARY} missing: run `cargo build --release -p remediate` first")
+    for b in (BINARY, SNAPSHOT):
+        if not b.exists():
+            raise SystemExit(f"{b} missing: run `cargo build --release -p remediate -p snapshot` first")
     dummy = serve()
     env = base_env(dummy, "http://127.0.0.1:9")
     dummy.shutdown()
-    rust = [cold_start([str(BINARY)], env) for _ in range(RUNS)]
-    py = [cold_start([str(VENV_PY), str(ROOT / "bench/python_bootstrap.py")], env) for _ in range(RUNS)]
-    r, p = statistics.median(rust), statistics.median(py)
+    rows = []
+    for binary, clients in ((BINARY, "ecs,dynamodb,sns"), (SNAPSHOT, "rds,dynamodb,sns")):
+        rust = statistics.median([cold_start([str(binary)], env) for _ in range(RUNS)])
+        py_env = dict(env, BENCH_CLIENTS=clients)
+        py = statistics.median([cold_start([str(VENV_PY), str(ROOT / "bench/python_bootstrap.py")], py_env) for _ in range(RUNS)])
+        rows.append((binary.name, clients, rust, py, binary.stat().st_size / (1024 * 1024)))
     rss, answered, sent = peak_rss_under_load()
-    size = BINARY.stat().st_size / (1024 * 1024)
-    print(f"| measure | result |")
-    print(f"|---|---|")
-    print(f"| cold start, Rust `remediate` (median of {RUNS}) | {r:.1f} ms |")
-    print(f"| cold start, Python boto3 runtime, same clients (median of {RUNS}) | {p:.1f} ms |")
-    print(f"| ratio | {p / r:.0f}× |")
-    print(f"| peak RSS handling {answered}/{sent} events against moto | {rss:.1f} MiB |")
-    print(f"| stripped release binary | {size:.1f} MiB |")
+    print("| measure | result |")
+    print("|---|---|")
+    for name, clients, rust, py, size in rows:
+        print(f"| `{name}` cold start, Rust (median of {RUNS}) | {rust:.1f} ms |")
+        print(f"| `{name}` cold start, Python boto3 runtime with the same clients ({clients}) | {py:.1f} ms |")
+        print(f"| `{name}` ratio | {py / rust:.0f}× |")
+        print(f"| `{name}` stripped release binary | {size:.1f} MiB |")
+    print(f"| `remediate` peak RSS handling {answered}/{sent} events against moto | {rss:.1f} MiB |")
 
 
 if __name__ == "__main__":

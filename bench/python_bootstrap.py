@@ -7,9 +7,8 @@ import urllib.request
 import boto3
 
 session = boto3.session.Session()
-ecs = session.client("ecs")
-dynamodb = session.client("dynamodb")
-sns = session.client("sns")
+# The same clients as the Rust function being compared (remediate: ecs,dynamodb,sns).
+clients = [session.client(name) for name in os.environ.get("BENCH_CLIENTS", "ecs,dynamodb,sns").split(",")]
 
 api = os.environ["AWS_LAMBDA_RUNTIME_API"]
 urllib.request.urlopen(f"http://{api}/2018-06-01/runtime/invocation/next").read()

@@ -113,7 +113,11 @@ async fn services(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<(String, Se
 pub async fn run() -> anyhow::Result<()> {
     let dir = events_dir()?;
     println!("Starting the local AWS emulator (moto, under a clock the demo can move) and seeding AxiomCore…");
-    let today = chrono::Utc::now().date_naive().and_hms_opt(2, 0, 0).map(|t| t.and_utc()).ok_or_else(|| anyhow!("clock"))?;
+    let today = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(2, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or_else(|| anyhow!("clock"))?;
     let first_day = today - chrono::Duration::days(SNAPSHOT_DAYS - 1);
     let moto = Moto::start_frozen(first_day).map_err(|e| anyhow!("{e}"))?;
     let sdk = moto.sdk_config().await;
@@ -221,7 +225,9 @@ async fn snapshots(
     use axiom_ops::snapshot::SnapshotApp;
 
     println!("\n── Backup & Recovery ───────────────────────────────────────────────────────────");
-    emulator::seed_database(sdk, "axiomcore-production").await.map_err(|e| anyhow!("{e}"))?;
+    emulator::seed_database(sdk, "axiomcore-production")
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let policy = config.policy.clone();
     let app = SnapshotApp::with_sdk(config, sdk)?;
     let rule = load(dir, "schedule-rule.json")?;
@@ -231,7 +237,10 @@ async fn snapshots(
         moto.set_clock(t).map_err(|e| anyhow!("{e}"))?;
         let mut tick = rule.clone();
         tick["time"] = Value::from(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        let inv = Invocation::local(&format!("snapshot-{d:02}"), std::time::Duration::from_secs(60));
+        let inv = Invocation::local(
+            &format!("snapshot-{d:02}"),
+            std::time::Duration::from_secs(60),
+        );
         let r = app.handle(&tick, &inv, false).await?;
         let db = &r["databases"][0];
         created += usize::from(db["created"] == true);
@@ -242,11 +251,26 @@ async fn snapshots(
     );
     let tick = load(dir, "schedule-scheduler.json")?;
     let mut again = tick.clone();
-    again["time"] = Value::from((first_day + chrono::Duration::days(SNAPSHOT_DAYS - 1)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    let r = app.handle(&again, &Invocation::local("snapshot-again", std::time::Duration::from_secs(60)), false).await?;
-    println!("The last tick again, by EventBridge Scheduler: duplicate = {}.", r["databases"][0]["duplicate"]);
+    again["time"] = Value::from(
+        (first_day + chrono::Duration::days(SNAPSHOT_DAYS - 1))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+    );
+    let r = app
+        .handle(
+            &again,
+            &Invocation::local("snapshot-again", std::time::Duration::from_secs(60)),
+            false,
+        )
+        .await?;
+    println!(
+        "The last tick again, by EventBridge Scheduler: duplicate = {}.",
+        r["databases"][0]["duplicate"]
+    );
 
-    let db = policy.database("axiomcore-production").ok_or_else(|| anyhow!("policy lists no axiomcore-production"))?;
+    let db = policy
+        .database("axiomcore-production")
+        .ok_or_else(|| anyhow!("policy lists no axiomcore-production"))?;
     let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(sdk), Budget::unbounded());
     let snaps = rds.list_managed(db).await?;
     println!("\n`axiom-ops retention axiomcore-production --plan` would show:\n");

@@ -12,7 +12,10 @@ use chrono::Utc;
 fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {
     policy.database(id).ok_or_else(|| {
         let listed: Vec<&str> = policy.databases.iter().map(|d| d.id.as_str()).collect();
-        anyhow!("{id} is not a database of the policy (it lists: {}); nothing was done", listed.join(", "))
+        anyhow!(
+            "{id} is not a database of the policy (it lists: {}); nothing was done",
+            listed.join(", ")
+        )
     })
 }
 
@@ -21,13 +24,19 @@ fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {
 pub async fn manual(db_id: &str) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let db = database(&config.policy, db_id)?;
-    let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(&sdk_config().await), Budget::unbounded());
+    let rds = RdsSnapshots::new(
+        &aws_sdk_rds::Client::new(&sdk_config().await),
+        Budget::unbounded(),
+    );
     if rds.database(db).await?.is_none() {
         bail!("{db_id} does not exist in this account and region");
     }
     let id = format!("axiomcore-manual-{}", Utc::now().format("%Y%m%d-%H%M%S"));
     let tags = [("created-by".to_owned(), "axiom-ops-cli".to_owned())];
-    let created = rds.create(db, &id, &tags).await.map_err(|e| anyhow!(e.message))?;
+    let created = rds
+        .create(db, &id, &tags)
+        .await
+        .map_err(|e| anyhow!(e.message))?;
     println!(
         "{}",
         serde_json::json!({ "database": db_id, "snapshot": id, "created": created == Created::New })
@@ -41,7 +50,10 @@ pub async fn retention(db_id: &str, plan_only: bool) -> anyhow::Result<()> {
     }
     let config = Config::from_env()?;
     let db = database(&config.policy, db_id)?;
-    let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(&sdk_config().await), Budget::unbounded());
+    let rds = RdsSnapshots::new(
+        &aws_sdk_rds::Client::new(&sdk_config().await),
+        Budget::unbounded(),
+    );
     let snaps = rds.list_managed(db).await.context("listing snapshots")?;
     print!("{}", render_plan(&config.policy, &snaps));
     Ok(())
@@ -53,7 +65,12 @@ pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::ports::SnapInfo]) -> Str
     let candidates: Vec<Snap> = snaps
         .iter()
         .filter(|s| s.status == "available")
-        .filter_map(|s| Some(Snap { id: s.id.clone(), created: s.created? }))
+        .filter_map(|s| {
+            Some(Snap {
+                id: s.id.clone(),
+                created: s.created?,
+            })
+        })
         .collect();
     let verdicts = plan(&candidates, &sp.keep, Utc::now());
     let (doomed, deferred) = deletions(&verdicts, sp.max_deletions);
@@ -69,7 +86,10 @@ pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::ports::SnapInfo]) -> Str
         k.within.map(|w| format!(" within {w}")).unwrap_or_default(),
         sp.max_deletions
     );
-    out.push_str(&format!("{:<48} {:<20} {:<8} {}\n", "snapshot", "created (UTC)", "verdict", "kept by"));
+    out.push_str(&format!(
+        "{:<48} {:<20} {:<8} {}\n",
+        "snapshot", "created (UTC)", "verdict", "kept by"
+    ));
     for v in &verdicts {
         let verdict = if v.keep() {
             "keep"
@@ -88,7 +108,10 @@ pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::ports::SnapInfo]) -> Str
         ));
     }
     for s in snaps.iter().filter(|s| s.status != "available") {
-        out.push_str(&format!("{:<48} {:<20} {:<8} not available ({}): never a candidate\n", s.id, "-", "keep", s.status));
+        out.push_str(&format!(
+            "{:<48} {:<20} {:<8} not available ({}): never a candidate\n",
+            s.id, "-", "keep", s.status
+        ));
     }
     out.push_str(&format!(
         "\n{} kept, {} to delete this run, {} deferred\n",

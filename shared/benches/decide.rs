@@ -75,6 +75,19 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Retention over 10,000 snapshots: 27 years of dailies, or 14 months of hourlies.
+    let base = Utc::now() - chrono::Duration::hours(10_000);
+    let snaps: Vec<axiom_ops::retention::Snap> = (0..10_000)
+        .map(|i| axiom_ops::retention::Snap {
+            id: format!("axiomcore-production-auto-{i:08}"),
+            created: base + chrono::Duration::hours(i),
+        })
+        .collect();
+    let keep = policy.snapshots.keep;
+    c.bench_function("retention/plan_10000", |b| {
+        b.iter(|| axiom_ops::retention::plan(black_box(&snaps), &keep, now))
+    });
+
     // Paid once per cold start.
     c.bench_function("cold/policy_load", |b| b.iter(Policy::built_in));
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -8,6 +8,7 @@ pub mod alarm;
 pub mod aws;
 pub mod config;
 pub mod decide;
+pub mod lambda;
 pub mod notify;
 pub mod policy;
 pub mod ports;

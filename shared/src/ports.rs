@@ -55,6 +55,16 @@ pub enum Mode {
     DryRun,
 }
 
+impl Mode {
+    pub fn of(dry_run: bool) -> Mode {
+        if dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Live
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// First sight (or a retry of one that did not finish): handle it.

@@ -80,7 +80,8 @@ impl Invocation {
         Budget::until(self.deadline)
     }
 
-    fn lease_until(&self) -> DateTime<Utc> {
+    /// How long a claim holds: until the invocation's deadline, after which a retry may take it.
+    pub fn lease_until(&self) -> DateTime<Utc> {
         let left = self
             .deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
@@ -100,11 +101,7 @@ pub struct Remediator<'a, S, L, N> {
 
 impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
     fn mode(&self) -> Mode {
-        if self.dry_run {
-            Mode::DryRun
-        } else {
-            Mode::Live
-        }
+        Mode::of(self.dry_run)
     }
 
     /// Handles one payload of any accepted shape; the returned JSON is the decision report.
@@ -479,5 +476,23 @@ impl App {
             dry_run: dry_run || self.config.dry_run,
         };
         r.handle(payload, inv).await
+    }
+}
+
+impl crate::lambda::Job for App {
+    const NAME: &'static str = "remediate";
+    type Error = RemediateError;
+
+    async fn from_env() -> Result<App, ConfigError> {
+        App::from_env().await
+    }
+
+    async fn handle(
+        &self,
+        payload: &Value,
+        inv: &Invocation,
+        dry_run: bool,
+    ) -> Result<Value, RemediateError> {
+        App::handle(self, payload, inv, dry_run).await
     }
 }

@@ -73,11 +73,7 @@ pub struct SnapshotJob<'a, R, L, N> {
 
 impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
     fn mode(&self) -> Mode {
-        if self.dry_run {
-            Mode::DryRun
-        } else {
-            Mode::Live
-        }
+        Mode::of(self.dry_run)
     }
 
     pub async fn handle(&self, payload: &Value, inv: &Invocation) -> Result<Value, SnapshotError> {
@@ -181,7 +177,7 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
         };
         match self
             .ledger
-            .claim(mode, &key, inv.now, lease_until(inv))
+            .claim(mode, &key, inv.now, inv.lease_until())
             .await
             .map_err(SnapshotError::Ledger)?
         {
@@ -458,14 +454,6 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
     }
 }
 
-fn lease_until(inv: &Invocation) -> DateTime<Utc> {
-    let left = inv
-        .deadline
-        .map(|d| d.saturating_duration_since(std::time::Instant::now()))
-        .unwrap_or(std::time::Duration::from_secs(900));
-    inv.now + Duration::from_std(left).unwrap_or(Duration::minutes(15))
-}
-
 /// Success is not announced: it is a CloudWatch metric (EMF), so a dashboard and an alarm on
 /// "newest snapshot age" watch it instead of people.
 pub fn emit_metrics(r: &DbReport) {
@@ -569,5 +557,23 @@ impl SnapshotApp {
             dry_run: dry_run || self.config.dry_run,
         };
         job.handle(payload, inv).await
+    }
+}
+
+impl crate::lambda::Job for SnapshotApp {
+    const NAME: &'static str = "snapshot";
+    type Error = SnapshotError;
+
+    async fn from_env() -> Result<SnapshotApp, ConfigError> {
+        SnapshotApp::from_env().await
+    }
+
+    async fn handle(
+        &self,
+        payload: &Value,
+        inv: &Invocation,
+        dry_run: bool,
+    ) -> Result<Value, SnapshotError> {
+        SnapshotApp::handle(self, payload, inv, dry_run).await
     }
 }

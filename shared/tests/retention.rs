@@ -272,17 +272,18 @@ proptest! {
         for t in newest_first.iter().take(keep.last as usize) {
             prop_assert!(kept.contains(t), "keep-last lost {}", t);
         }
-        let periods: [(u32, fn(&DateTime<Utc>) -> String); 5] = [
-            (keep.hourly, |t| t.format("%Y%m%d%H").to_string()),
-            (keep.daily, |t| t.format("%Y%m%d").to_string()),
-            (keep.weekly, |t| t.format("%G%V").to_string()),
-            (keep.monthly, |t| t.format("%Y%m").to_string()),
-            (keep.yearly, |t| t.format("%Y").to_string()),
+        // Periods written as chrono formats: an independent statement of restic's buckets.
+        let periods = [
+            (keep.hourly, "%Y%m%d%H"),
+            (keep.daily, "%Y%m%d"),
+            (keep.weekly, "%G%V"),
+            (keep.monthly, "%Y%m"),
+            (keep.yearly, "%Y"),
         ];
-        for (n, key) in periods {
+        for (n, format) in periods {
             let mut seen = Vec::new();
             for t in &newest_first {
-                let k = key(t);
+                let k = t.format(format).to_string();
                 if !seen.contains(&k) {
                     if seen.len() == n as usize { break; }
                     seen.push(k);

@@ -1,30 +1,7 @@
-//! The `remediate` Lambda: configuration and clients are built once per cold start; each
-//! invocation is handed to the core.
+//! The `remediate` Lambda: everything is in the core; this only names the job.
 
-use axiom_ops::remediate::{App, Invocation};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
-
-// Lambda hands a process one event at a time: one thread is all it needs, and starts faster.
+// One event at a time per process: one thread is all it needs, and starts faster.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    axiom_ops::telemetry::init();
-    let app = match App::from_env().await {
-        Ok(app) => app,
-        Err(e) => {
-            // Bad configuration fails the cold start, named, before any event is taken.
-            eprintln!("remediate: configuration error: {e}");
-            std::process::exit(2);
-        }
-    };
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let app = &app;
-        async move {
-            let inv = Invocation::from_lambda(&event.context.request_id, event.context.deadline);
-            app.handle(&event.payload, &inv, false)
-                .await
-                .map_err(Error::from)
-        }
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    axiom_ops::lambda::serve::<axiom_ops::remediate::App>().await
 }

@@ -1,11 +1,10 @@
 //! The `remediate` binary itself, run as Lambda runs it: under a Lambda Runtime API, with
 //! `AWS_ENDPOINT_URL` pointing at moto and the DESIGN.md environment.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axiom_ops::emulator::runtime_api::{Answer, RuntimeApi};
+use axiom_ops::emulator::runtime_api::{Answer, FunctionProcess, RuntimeApi};
 use axiom_ops::emulator::{self, Moto, Seeded, CLUSTER};
 use serde_json::Value;
 
@@ -19,54 +18,23 @@ fn event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The function's process; killed when dropped.
-struct Function(Option<Child>);
-
-impl Function {
-    fn wait(mut self) -> std::io::Result<std::process::Output> {
-        self.0
-            .take()
-            .ok_or_else(|| std::io::Error::other("already waited"))?
-            .wait_with_output()
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 fn spawn(
     api: &RuntimeApi,
     moto: &Moto,
     seeded: &Seeded,
     extra: &[(&str, &str)],
-) -> std::io::Result<Function> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_remediate"));
-    cmd.env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.host())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "remediate")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/remediate")
-        .env("AWS_REGION", emulator::REGION)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env("OPS_TOPIC_ARN", &seeded.topic_arn)
-        .env("OPS_LEDGER_TABLE", &seeded.table)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    Ok(Function(Some(cmd.spawn()?)))
+) -> std::io::Result<FunctionProcess> {
+    let mut env = vec![
+        ("OPS_TOPIC_ARN", seeded.topic_arn.as_str()),
+        ("OPS_LEDGER_TABLE", seeded.table.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    FunctionProcess::spawn(
+        Path::new(env!("CARGO_BIN_EXE_remediate")),
+        api,
+        &moto.endpoint(),
+        &env,
+    )
 }
 
 async fn desired(sdk: &aws_config::SdkConfig, service: &str) -> i32 {

@@ -1,11 +1,10 @@
 //! The `snapshot` binary itself under a Lambda Runtime API, against moto with a moving clock:
 //! both schedule shapes, one snapshot per tick, and a loud failure on a missing database.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axiom_ops::emulator::runtime_api::{Answer, RuntimeApi};
+use axiom_ops::emulator::runtime_api::{Answer, FunctionProcess, RuntimeApi};
 use axiom_ops::emulator::{self, Moto, Seeded};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -13,41 +12,30 @@ use serde_json::Value;
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn event(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The function's process; killed when dropped.
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(api: &RuntimeApi, moto: &Moto, seeded: &Seeded, extra: &[(&str, &str)]) -> std::io::Result<Function> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snapshot"));
-    cmd.env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.host())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "snapshot")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", emulator::REGION)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env("OPS_TOPIC_ARN", &seeded.topic_arn)
-        .env("OPS_LEDGER_TABLE", &seeded.table)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    Ok(Function(cmd.spawn()?))
+fn spawn(
+    api: &RuntimeApi,
+    moto: &Moto,
+    seeded: &Seeded,
+    extra: &[(&str, &str)],
+) -> std::io::Result<FunctionProcess> {
+    let mut env = vec![
+        ("OPS_TOPIC_ARN", seeded.topic_arn.as_str()),
+        ("OPS_LEDGER_TABLE", seeded.table.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    FunctionProcess::spawn(
+        Path::new(env!("CARGO_BIN_EXE_snapshot")),
+        api,
+        &moto.endpoint(),
+        &env,
+    )
 }
 
 async fn managed_count(sdk: &aws_config::SdkConfig) -> usize {
@@ -66,8 +54,12 @@ async fn managed_count(sdk: &aws_config::SdkConfig) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_database() -> TestResult {
-    let start = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).single().ok_or("time")?;
+async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_database() -> TestResult
+{
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 26, 2, 0, 0)
+        .single()
+        .ok_or("time")?;
     let moto = Moto::start_frozen(start)?;
     let sdk = moto.sdk_config().await;
     let seeded = emulator::seed(&sdk).await?;
@@ -76,13 +68,27 @@ async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_dat
     let wait = Duration::from_secs(60);
     {
         let _f = spawn(&api, &moto, &seeded, &[])?;
-        for (name, day) in [("schedule-rule.json", 26), ("schedule-scheduler.json", 27), ("schedule-scheduler.json", 27)] {
-            moto.set_clock(Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).single().ok_or("time")?)?;
+        for (name, day) in [
+            ("schedule-rule.json", 26),
+            ("schedule-scheduler.json", 27),
+            ("schedule-scheduler.json", 27),
+        ] {
+            moto.set_clock(
+                Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0)
+                    .single()
+                    .ok_or("time")?,
+            )?;
             let id = api.push(event(name), Duration::from_secs(60));
-            let Some(Answer::Response(r)) = api.answer(&id, wait).await else { panic!("{name}: no response") };
+            let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
+                panic!("{name}: no response")
+            };
             assert_eq!(r["databases"][0]["database"], "axiomcore-production", "{r}");
         }
-        assert_eq!(managed_count(&sdk).await, 2, "one snapshot per tick; the repeated tick made none");
+        assert_eq!(
+            managed_count(&sdk).await,
+            2,
+            "one snapshot per tick; the repeated tick made none"
+        );
     }
 
     // A policy naming a database that does not exist.
@@ -91,13 +97,32 @@ async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_dat
     let policy = dir.join("policy.toml");
     std::fs::write(
         &policy,
-        axiom_ops::policy::BUILT_IN.replace("id = \"axiomcore-production\"", "id = \"axiomcore-missing\""),
+        axiom_ops::policy::BUILT_IN.replace(
+            "id = \"axiomcore-production\"",
+            "id = \"axiomcore-missing\"",
+        ),
     )?;
-    let _f = spawn(&api, &moto, &seeded, &[("OPS_POLICY_FILE", policy.to_str().ok_or("path")?)])?;
+    let _f = spawn(
+        &api,
+        &moto,
+        &seeded,
+        &[("OPS_POLICY_FILE", policy.to_str().ok_or("path")?)],
+    )?;
     let id = api.push(event("schedule-rule.json"), Duration::from_secs(60));
-    let Some(Answer::Error(e)) = api.answer(&id, wait).await else { panic!("expected the invocation to fail") };
-    assert!(e["errorMessage"].as_str().is_some_and(|m| m.contains("axiomcore-missing")), "{e}");
-    assert_eq!(managed_count(&sdk).await, 2, "nothing deleted, nothing created");
+    let Some(Answer::Error(e)) = api.answer(&id, wait).await else {
+        panic!("expected the invocation to fail")
+    };
+    assert!(
+        e["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("axiomcore-missing")),
+        "{e}"
+    );
+    assert_eq!(
+        managed_count(&sdk).await,
+        2,
+        "nothing deleted, nothing created"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -317,7 +317,10 @@ impl Snapshots for RdsSnapshots {
             .await
             .map_err(|e| match e.raw_response() {
                 // The whole error would drag an HTML page into the log; its status says enough.
-                Some(raw) => PortError(format!("read the account's RDS quotas: HTTP {}", raw.status().as_u16())),
+                Some(raw) => PortError(format!(
+                    "read the account's RDS quotas: HTTP {}",
+                    raw.status().as_u16()
+                )),
                 None => port_error("read the account's RDS quotas", e),
             })?;
         Ok(out

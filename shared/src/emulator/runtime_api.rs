@@ -208,3 +208,59 @@ fn record(shared: &Arc<Mutex<Shared>>, id: &str, a: Answer) {
         s.answers.push((id.to_owned(), a));
     }
 }
+
+/// A function's process under a `RuntimeApi`; killed when dropped.
+pub struct FunctionProcess(Option<std::process::Child>);
+
+impl FunctionProcess {
+    /// Starts `binary` as Lambda would: the Runtime API, the function's identity, test credentials,
+    /// and `AWS_ENDPOINT_URL` at `endpoint`; `env` adds or overrides variables. Nothing else of this
+    /// process's environment leaks in. Its stderr is kept for `wait`.
+    pub fn spawn(
+        binary: &std::path::Path,
+        api: &RuntimeApi,
+        endpoint: &str,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<FunctionProcess> {
+        let name = binary
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("function");
+        let mut cmd = std::process::Command::new(binary);
+        cmd.env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api.host())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_REGION", super::REGION)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Ok(FunctionProcess(Some(cmd.spawn()?)))
+    }
+
+    /// Waits for the process to end by itself (a failed cold start) and returns its output.
+    pub fn wait(mut self) -> std::io::Result<std::process::Output> {
+        self.0
+            .take()
+            .ok_or_else(|| std::io::Error::other("already waited"))?
+            .wait_with_output()
+    }
+}
+
+impl Drop for FunctionProcess {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
