@@ -17,7 +17,7 @@ demo: venv
 	cargo run --quiet -p axiom-ops-cli -- demo
 
 test: venv
-	cargo test --workspace
+	cargo test --workspace --no-fail-fast
 
 lint: venv
 	cargo fmt --all -- --check
