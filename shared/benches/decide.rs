@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         desired: 3,
         running: 3,
         primary_since: None,
+        deployments: 1,
     };
     let state = TargetState::default();
     let now = Utc::now();

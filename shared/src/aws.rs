@@ -107,19 +107,45 @@ pub fn certainty<E>(e: &SdkError<E>) -> Certainty {
     }
 }
 
-pub fn effect_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> EffectError {
-    EffectError {
-        certainty: certainty(&e),
-        message: format!(
-            "{what}: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-        ),
+/// A failed call in one line an operator can read: the service's error code, status and message,
+/// or what went wrong on the way. (The SDK's own Debug output runs to pages.)
+pub fn describe<E>(e: &SdkError<E>) -> String
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            format!(
+                "{} (HTTP {}){}",
+                err.code().unwrap_or("service error"),
+                se.raw().status().as_u16(),
+                err.message().map(|m| format!(": {m}")).unwrap_or_default()
+            )
+        }
+        SdkError::TimeoutError(_) => "no answer before the timeout".to_owned(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => "connection timed out".to_owned(),
+        SdkError::DispatchFailure(d) if d.is_io() => "connection failed (I/O error)".to_owned(),
+        SdkError::DispatchFailure(_) => "the request could not be sent".to_owned(),
+        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_owned(),
+        _ => "unknown SDK error".to_owned(),
     }
 }
 
-pub fn port_error<E: std::error::Error + 'static>(what: &str, e: SdkError<E>) -> PortError {
-    PortError(format!(
-        "{what}: {}",
-        aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-    ))
+pub fn effect_error<E>(what: &str, e: SdkError<E>) -> EffectError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    EffectError {
+        certainty: certainty(&e),
+        message: format!("{what}: {}", describe(&e)),
+    }
+}
+
+pub fn port_error<E>(what: &str, e: SdkError<E>) -> PortError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    PortError(format!("{what}: {}", describe(&e)))
 }

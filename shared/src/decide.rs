@@ -23,6 +23,14 @@ pub struct ServiceStatus {
     pub running: i32,
     /// When the PRIMARY deployment was created: a restart made after `t` shows a later one.
     pub primary_since: Option<DateTime<Utc>>,
+    /// Deployments in flight: one, with `running == desired`, is a steady state.
+    pub deployments: usize,
+}
+
+impl ServiceStatus {
+    pub fn steady(&self) -> bool {
+        self.deployments <= 1 && self.running == self.desired
+    }
 }
 
 /// What the policy and the guards let happen.

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod config;
 pub mod decide;
 pub mod lambda;
+pub mod maintenance;
 pub mod notify;
 pub mod policy;
 pub mod ports;

@@ -84,6 +84,90 @@ struct RawPolicy {
     rules: Vec<RawRule>,
     #[serde(default)]
     snapshots: RawSnapshots,
+    #[serde(default)]
+    maintenance: Option<RawMaintenance>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    parameter: String,
+    health_url: String,
+    #[serde(default = "default_health_attempts")]
+    health_attempts: u32,
+    #[serde(default = "default_health_interval")]
+    health_interval: String,
+    #[serde(default = "default_window")]
+    duration: String,
+    #[serde(default = "default_cutoff")]
+    cutoff_before_end: String,
+    #[serde(default = "default_monitor")]
+    monitor: String,
+    #[serde(default = "default_poll")]
+    poll_interval: String,
+    #[serde(default = "default_step_timeout")]
+    step_timeout: String,
+    database: String,
+    #[serde(default = "default_scale_to")]
+    scale_to: i32,
+    #[serde(default)]
+    tasks: Vec<MaintenanceTask>,
+}
+
+fn default_health_attempts() -> u32 {
+    10
+}
+fn default_health_interval() -> String {
+    "30s".into()
+}
+fn default_window() -> String {
+    "4h".into()
+}
+fn default_cutoff() -> String {
+    "30m".into()
+}
+fn default_monitor() -> String {
+    "15m".into()
+}
+fn default_poll() -> String {
+    "30s".into()
+}
+fn default_step_timeout() -> String {
+    "45m".into()
+}
+fn default_scale_to() -> i32 {
+    1
+}
+
+/// A maintenance task: `redeploy` a service (pick up patched images) or `run-task` (migrations).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MaintenanceTask {
+    Redeploy {
+        service: String,
+    },
+    RunTask {
+        name: String,
+        #[serde(flatten)]
+        spec: crate::ports::TaskSpec,
+    },
+}
+
+/// The monthly maintenance window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaintenancePolicy {
+    pub parameter: String,
+    pub health_url: String,
+    pub health_attempts: u32,
+    pub health_interval: Duration,
+    pub duration: Duration,
+    pub cutoff_before_end: Duration,
+    pub monitor: Duration,
+    pub poll_interval: Duration,
+    pub step_timeout: Duration,
+    pub database: String,
+    pub scale_to: i32,
+    pub tasks: Vec<MaintenanceTask>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +364,7 @@ pub struct Policy {
     pub guards: Guards,
     pub rules: Vec<Rule>,
     pub snapshots: SnapshotPolicy,
+    pub maintenance: Option<MaintenancePolicy>,
 }
 
 impl Policy {
@@ -478,7 +563,73 @@ impl Policy {
             copy_kms_key_id: rs.copy_kms_key_id.clone(),
         };
 
+        let maintenance = match &raw.maintenance {
+            None => None,
+            Some(m) => {
+                let d = |field: &str, text: &str| -> Result<Duration, PolicyError> {
+                    humantime::parse_duration(text).map_err(|e| {
+                        invalid(
+                            format!("maintenance.{field}"),
+                            format!("{text:?} is not a duration like \"30m\": {e}"),
+                        )
+                    })
+                };
+                let services: Vec<&str> =
+                    raw.ecs.services.iter().map(|s| s.name.as_str()).collect();
+                for (i, t) in m.tasks.iter().enumerate() {
+                    if let MaintenanceTask::Redeploy { service } = t {
+                        if !services.contains(&service.as_str()) {
+                            return Err(invalid(
+                                format!("maintenance.tasks[{i}]"),
+                                format!("service {service:?} is not in ecs.services"),
+                            ));
+                        }
+                    }
+                }
+                if !raw.databases.iter().any(|db| db.id == m.database) {
+                    return Err(invalid(
+                        "maintenance.database".into(),
+                        format!("{:?} is not in databases", m.database),
+                    ));
+                }
+                if !(m.health_url.starts_with("http://") || m.health_url.starts_with("https://")) {
+                    return Err(invalid(
+                        "maintenance.health_url".into(),
+                        format!("{:?} is not an http(s) URL", m.health_url),
+                    ));
+                }
+                let policy = MaintenancePolicy {
+                    parameter: m.parameter.clone(),
+                    health_url: m.health_url.clone(),
+                    health_attempts: m.health_attempts.max(1),
+                    health_interval: d("health_interval", &m.health_interval)?,
+                    duration: d("duration", &m.duration)?,
+                    cutoff_before_end: d("cutoff_before_end", &m.cutoff_before_end)?,
+                    monitor: d("monitor", &m.monitor)?,
+                    poll_interval: d("poll_interval", &m.poll_interval)?,
+                    step_timeout: d("step_timeout", &m.step_timeout)?,
+                    database: m.database.clone(),
+                    scale_to: m.scale_to,
+                    tasks: m.tasks.clone(),
+                };
+                if policy.cutoff_before_end >= policy.duration {
+                    return Err(invalid(
+                        "maintenance.cutoff_before_end".into(),
+                        "must be shorter than duration".into(),
+                    ));
+                }
+                if policy.scale_to < 0 {
+                    return Err(invalid(
+                        "maintenance.scale_to".into(),
+                        "must not be negative".into(),
+                    ));
+                }
+                Some(policy)
+            }
+        };
+
         Ok(Policy {
+            maintenance,
             snapshots,
             cluster: raw.ecs.cluster,
             alarm_prefix: raw.ecs.alarm_prefix,

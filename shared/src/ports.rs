@@ -129,6 +129,26 @@ pub trait Ledger: Send + Sync {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Every audit item under `pk`, oldest first.
     fn history(&self, pk: &str) -> impl Future<Output = Result<Vec<Value>, PortError>> + Send;
+    /// A versioned JSON document (a job's progress) at `pk`/`sk`.
+    fn get_doc(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> impl Future<Output = Result<Option<(Value, u64)>, PortError>> + Send;
+    /// Writes it if the stored version is still `expected`; `Ok(false)` when someone wrote first.
+    fn put_doc(
+        &self,
+        pk: &str,
+        sk: &str,
+        doc: &Value,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// Keys (`sk`) under `pk` starting with `prefix`, in order.
+    fn keys(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
 }
 
 /// SNS.
@@ -196,4 +216,97 @@ pub trait Snapshots: Send + Sync {
     ) -> impl Future<Output = Result<Created, EffectError>> + Send;
     /// (used, max) of the account's manual-snapshot quota, where it can be read.
     fn quota(&self) -> impl Future<Output = Result<Option<(i64, i64)>, PortError>> + Send;
+    /// The status of one snapshot of `db`, `None` when it does not exist.
+    fn status(
+        &self,
+        db: &Database,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// A finished (or not yet finished) one-off ECS task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskState {
+    pub last_status: String,
+    /// Every container's exit code, once it has one.
+    pub exit_codes: Vec<Option<i32>>,
+    pub reason: Option<String>,
+}
+
+impl TaskState {
+    /// Finished when stopped, or when every container has exited (ECS sets the codes first).
+    pub fn finished(&self) -> bool {
+        self.last_status == "STOPPED"
+            || (!self.exit_codes.is_empty() && self.exit_codes.iter().all(Option::is_some))
+    }
+}
+
+/// How a one-off task is started (Fargate needs its network).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskSpec {
+    pub task_definition: String,
+    #[serde(default = "default_launch")]
+    pub launch_type: String,
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+}
+
+fn default_launch() -> String {
+    "FARGATE".into()
+}
+
+/// One-off ECS tasks (migrations and the like).
+pub trait Tasks: Send + Sync {
+    /// Starts the task, or finds the one already started with this `started_by` (a retried step
+    /// must not run migrations twice).
+    fn run(
+        &self,
+        cluster: &str,
+        spec: &TaskSpec,
+        started_by: &str,
+    ) -> impl Future<Output = Result<String, EffectError>> + Send;
+    fn state(
+        &self,
+        cluster: &str,
+        task_arn: &str,
+    ) -> impl Future<Output = Result<Option<TaskState>, PortError>> + Send;
+}
+
+/// Application Auto Scaling of an ECS service's desired count.
+pub trait Scaling: Send + Sync {
+    /// (min, max) when the service is registered as a scalable target.
+    fn bounds(
+        &self,
+        target: &Target,
+    ) -> impl Future<Output = Result<Option<(i32, i32)>, PortError>> + Send;
+    fn suspend(&self, target: &Target) -> impl Future<Output = Result<(), EffectError>> + Send;
+    fn resume(
+        &self,
+        target: &Target,
+        min: i32,
+        max: i32,
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
+}
+
+/// SSM parameters (the maintenance-mode switch).
+pub trait Parameters: Send + Sync {
+    fn put(&self, name: &str, value: &str) -> impl Future<Output = Result<(), EffectError>> + Send;
+    fn get(&self, name: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// CloudWatch alarms.
+pub trait Alarms: Send + Sync {
+    /// (name, state) of every alarm whose name starts with `prefix`.
+    fn states(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, PortError>> + Send;
+}
+
+/// The service's health endpoint.
+pub trait Health: Send + Sync {
+    /// The HTTP status of a GET, or why there was none.
+    fn check(&self, url: &str) -> impl Future<Output = Result<u16, String>> + Send;
 }

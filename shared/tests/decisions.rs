@@ -39,6 +39,7 @@ fn svc(desired: i32) -> ServiceStatus {
         desired,
         running: desired,
         primary_since: Some(t0() - Duration::days(1)),
+        deployments: 1,
     }
 }
 

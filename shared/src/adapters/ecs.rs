@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::{effect_error, port_error, Budget};
 use crate::decide::ServiceStatus;
-use crate::ports::{Certainty, EffectError, PortError, Services};
+use crate::ports::{Certainty, EffectError, PortError, Services, TaskSpec, TaskState, Tasks};
 use crate::target::Target;
 
 #[derive(Debug, Clone)]
@@ -67,6 +67,7 @@ impl Services for EcsServices {
             desired: svc.desired_count(),
             running: svc.running_count(),
             primary_since,
+            deployments: svc.deployments().len(),
         }))
     }
 
@@ -96,5 +97,94 @@ impl Services for EcsServices {
             .await
             .map_err(|e| effect_error(&format!("set desired count of {target} to {count}"), e))?;
         Ok(())
+    }
+}
+
+impl Tasks for EcsServices {
+    async fn run(
+        &self,
+        cluster: &str,
+        spec: &TaskSpec,
+        started_by: &str,
+    ) -> Result<String, EffectError> {
+        use aws_sdk_ecs::types::{
+            AwsVpcConfiguration, DesiredStatus, LaunchType, NetworkConfiguration,
+        };
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let found = self
+                .client
+                .list_tasks()
+                .cluster(cluster)
+                .started_by(started_by)
+                .desired_status(status)
+                .customize()
+                .config_override(self.config().map_err(Self::too_late)?)
+                .send()
+                .await
+                .map_err(|e| effect_error(&format!("list tasks started by {started_by}"), e))?;
+            if let Some(arn) = found.task_arns().first() {
+                return Ok(arn.clone());
+            }
+        }
+        let mut req = self
+            .client
+            .run_task()
+            .cluster(cluster)
+            .task_definition(&spec.task_definition)
+            .launch_type(LaunchType::from(spec.launch_type.as_str()))
+            .started_by(started_by);
+        if !spec.subnets.is_empty() {
+            let vpc = AwsVpcConfiguration::builder()
+                .set_subnets(Some(spec.subnets.clone()))
+                .set_security_groups(Some(spec.security_groups.clone()))
+                .build()
+                .map_err(|e| Self::too_late(format!("task network: {e}")))?;
+            req = req.network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(vpc)
+                    .build(),
+            );
+        }
+        let out = req
+            .customize()
+            .config_override(self.config().map_err(Self::too_late)?)
+            .send()
+            .await
+            .map_err(|e| effect_error(&format!("run task {}", spec.task_definition), e))?;
+        if let Some(f) = out.failures().first() {
+            return Err(Self::too_late(format!(
+                "run task {}: {}",
+                spec.task_definition,
+                f.reason().unwrap_or("failed")
+            )));
+        }
+        out.tasks()
+            .first()
+            .and_then(|t| t.task_arn())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Self::too_late(format!(
+                    "run task {}: no task started",
+                    spec.task_definition
+                ))
+            })
+    }
+
+    async fn state(&self, cluster: &str, task_arn: &str) -> Result<Option<TaskState>, PortError> {
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .tasks(task_arn)
+            .customize()
+            .config_override(self.config().map_err(PortError)?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("describe task {task_arn}"), e))?;
+        Ok(out.tasks().first().map(|t| TaskState {
+            last_status: t.last_status().unwrap_or("UNKNOWN").to_owned(),
+            exit_codes: t.containers().iter().map(|c| c.exit_code()).collect(),
+            reason: t.stopped_reason().map(str::to_owned),
+        }))
     }
 }

@@ -176,34 +176,11 @@ impl Ledger for DynamoLedger {
     }
 
     async fn load(&self, mode: Mode, target: &Target) -> Result<Versioned, PortError> {
-        let pk = target_pk(target);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&pk))
-            .key("sk", s(state_sk(mode)))
-            .consistent_read(true)
-            .customize()
-            .config_override(self.config()?)
-            .send()
-            .await
-            .map_err(|e| port_error(&format!("read state of {target}"), e))?;
-        let Some(item) = out.item() else {
+        let Some((doc, version)) = self.get_doc(&target_pk(target), state_sk(mode)).await? else {
             return Ok(Versioned::default());
         };
-        let version = item
-            .get("version")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| PortError(format!("state of {target} has no readable version")))?;
-        let state: TargetState = item
-            .get("state")
-            .and_then(|v| v.as_s().ok())
-            .map(|txt| serde_json::from_str(txt))
-            .transpose()
-            .map_err(|e| PortError(format!("state of {target} is unreadable: {e}")))?
-            .unwrap_or_default();
+        let state: TargetState = serde_json::from_value(doc)
+            .map_err(|e| PortError(format!("state of {target} is unreadable: {e}")))?;
         Ok(Versioned {
             state,
             version: Some(version),
@@ -217,22 +194,59 @@ impl Ledger for DynamoLedger {
         state: &TargetState,
         expected: Option<u64>,
     ) -> Result<bool, PortError> {
-        let pk = target_pk(target);
-        let text = serde_json::to_string(state).map_err(|e| PortError(e.to_string()))?;
+        let doc = serde_json::to_value(state).map_err(|e| PortError(e.to_string()))?;
+        self.put_doc(&target_pk(target), state_sk(mode), &doc, expected)
+            .await
+    }
+
+    async fn get_doc(&self, pk: &str, sk: &str) -> Result<Option<(Value, u64)>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .customize()
+            .config_override(self.config()?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("read {pk} {sk}"), e))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| PortError(format!("{pk} {sk} has no readable version")))?;
+        let doc = item
+            .get("state")
+            .and_then(|v| v.as_s().ok())
+            .map(|txt| serde_json::from_str(txt))
+            .transpose()
+            .map_err(|e| PortError(format!("{pk} {sk} is unreadable: {e}")))?
+            .unwrap_or(Value::Null);
+        Ok(Some((doc, version)))
+    }
+
+    async fn put_doc(
+        &self,
+        pk: &str,
+        sk: &str,
+        doc: &Value,
+        expected: Option<u64>,
+    ) -> Result<bool, PortError> {
         let next = expected.map_or(1, |v| v + 1);
         let mut req = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("sk", s(state_sk(mode)))
+            .item("pk", s(pk))
+            .item("sk", s(sk))
             .item("version", n(next as i64))
-            .item("state", s(text))
-            .item("updated_at", s(Utc::now().to_rfc3339()))
-            .item(
-                "open_incident",
-                s(state.incident.as_ref().map_or("", |i| i.id.as_str())),
-            );
+            .item("state", s(doc.to_string()))
+            .item("updated_at", s(Utc::now().to_rfc3339()));
         req = match expected {
             None => req.condition_expression("attribute_not_exists(pk)"),
             Some(v) => req
@@ -242,7 +256,7 @@ impl Ledger for DynamoLedger {
         match req.customize().config_override(self.config()?).send().await {
             Ok(_) => Ok(true),
             Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(port_error(&format!("write state of {target}"), e)),
+            Err(e) => Err(port_error(&format!("write {pk} {sk}"), e)),
         }
     }
 
@@ -267,6 +281,22 @@ impl Ledger for DynamoLedger {
     }
 
     async fn history(&self, pk: &str) -> Result<Vec<Value>, PortError> {
+        self.query(pk, "decision#").await
+    }
+
+    async fn keys(&self, pk: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .query(pk, prefix)
+            .await?
+            .into_iter()
+            .filter_map(|v| v.get("sk").and_then(Value::as_str).map(str::to_owned))
+            .collect())
+    }
+}
+
+impl DynamoLedger {
+    /// Every item under `pk` whose `sk` starts with `prefix`, all pages, in key order.
+    async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Value>, PortError> {
         let mut items = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
@@ -274,22 +304,21 @@ impl Ledger for DynamoLedger {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :d)")
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
                 .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":d", s("decision#"))
+                .expression_attribute_values(":p", s(prefix))
                 .set_exclusive_start_key(start.take())
                 .customize()
                 .config_override(self.config()?)
                 .send()
                 .await
-                .map_err(|e| port_error(&format!("read history of {pk}"), e))?;
+                .map_err(|e| port_error(&format!("read {pk} {prefix}…"), e))?;
             items.extend(out.items().iter().map(from_item));
             match out.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
+                _ => return Ok(items),
             }
         }
-        Ok(items)
     }
 }
 

@@ -329,4 +329,44 @@ impl Snapshots for RdsSnapshots {
             .find(|q| q.account_quota_name() == Some("ManualSnapshots"))
             .and_then(|q| Some((q.used()?, q.max()?))))
     }
+
+    async fn status(&self, db: &Database, id: &str) -> Result<Option<String>, PortError> {
+        let cfg = self.config().map_err(PortError)?;
+        if db.kind == "cluster" {
+            let res = self
+                .client
+                .describe_db_cluster_snapshots()
+                .db_cluster_snapshot_identifier(id)
+                .customize()
+                .config_override(cfg)
+                .send()
+                .await;
+            return match res {
+                Ok(out) => Ok(out
+                    .db_cluster_snapshots()
+                    .first()
+                    .and_then(|s| s.status())
+                    .map(str::to_owned)),
+                Err(e) if is_code(&e, &["DBClusterSnapshotNotFoundFault"]) => Ok(None),
+                Err(e) => Err(port_error(&format!("describe snapshot {id}"), e)),
+            };
+        }
+        let res = self
+            .client
+            .describe_db_snapshots()
+            .db_snapshot_identifier(id)
+            .customize()
+            .config_override(cfg)
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(out
+                .db_snapshots()
+                .first()
+                .and_then(|s| s.status())
+                .map(str::to_owned)),
+            Err(e) if is_code(&e, &["DBSnapshotNotFound", "DBSnapshotNotFoundFault"]) => Ok(None),
+            Err(e) => Err(port_error(&format!("describe snapshot {id}"), e)),
+        }
+    }
 }

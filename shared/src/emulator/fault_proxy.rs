@@ -18,6 +18,8 @@ pub enum Fault {
     Unavailable,
     /// Accept the request and never answer.
     Hang,
+    /// Pass the request, but replace `.0` with `.1` in the answer (a task that exits 1).
+    Rewrite(&'static str, &'static str),
 }
 
 #[derive(Debug, Default)]
@@ -150,15 +152,12 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan
             // Hold the connection open, unanswered, until the test ends.
             std::future::pending::<()>().await;
         }
+        Some(Fault::Rewrite(from, to)) => rewrite(client, upstream, req, from, to).await,
         None => forward(client, upstream, req).await,
     }
 }
 
-async fn forward(mut client: TcpStream, upstream: SocketAddr, req: Request) {
-    let Ok(mut up) = TcpStream::connect(upstream).await else {
-        return;
-    };
-    // One request per upstream connection, so every request passes through the fault plan.
+fn with_connection_close(req: &Request) -> Vec<u8> {
     let head = String::from_utf8_lossy(&req.raw_head);
     let mut rewritten = String::with_capacity(head.len() + 20);
     for line in head.trim_end_matches("\r\n").split("\r\n") {
@@ -169,7 +168,47 @@ async fn forward(mut client: TcpStream, upstream: SocketAddr, req: Request) {
         rewritten.push_str("\r\n");
     }
     rewritten.push_str("Connection: close\r\n\r\n");
-    if up.write_all(rewritten.as_bytes()).await.is_err() || up.write_all(&req.body).await.is_err() {
+    let mut out = rewritten.into_bytes();
+    out.extend_from_slice(&req.body);
+    out
+}
+
+async fn rewrite(mut client: TcpStream, upstream: SocketAddr, req: Request, from: &str, to: &str) {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut up) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    if up.write_all(&with_connection_close(&req)).await.is_err() {
+        return;
+    }
+    let mut answer = Vec::new();
+    if up.read_to_end(&mut answer).await.is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return;
+    };
+    let body = body.replace(from, to);
+    let head: Vec<&str> = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .collect();
+    let out = format!(
+        "{}\r\nContent-Length: {}\r\n\r\n{body}",
+        head.join("\r\n"),
+        body.len()
+    );
+    let _ = client.write_all(out.as_bytes()).await;
+    let _ = client.shutdown().await;
+}
+
+async fn forward(mut client: TcpStream, upstream: SocketAddr, req: Request) {
+    let Ok(mut up) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    // One request per upstream connection, so every request passes through the fault plan.
+    if up.write_all(&with_connection_close(&req)).await.is_err() {
         return;
     }
     let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
