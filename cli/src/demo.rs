@@ -203,7 +203,8 @@ pub async fn run() -> anyhow::Result<()> {
     println!("\n`axiom-ops ledger {api}` would show:\n");
     print!("{}", crate::ledger::render(&api, &state.state, &history));
 
-    snapshots(&moto, &sdk, config, &dir, first_day).await?;
+    snapshots(&moto, &sdk, config.clone(), &dir, first_day).await?;
+    maintenance_window(&moto, &sdk, config).await?;
     drop(moto);
     println!("\nEmulator stopped. Nothing outside it was touched.");
     Ok(())
@@ -309,4 +310,75 @@ fn summarize(report: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The monthly window, on the emulator, with the health endpoint served here and the guide's
+/// waits shortened to seconds so it finishes in the demo's minute.
+async fn maintenance_window(
+    moto: &Moto,
+    sdk: &aws_config::SdkConfig,
+    mut config: Config,
+) -> anyhow::Result<()> {
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    use axiom_ops::emulator::http::{read_request, write_response};
+
+    println!("\n── Maintenance window ──────────────────────────────────────────────────────────");
+    moto.set_clock(chrono::Utc::now())
+        .map_err(|e| anyhow!("{e}"))?;
+    aws_sdk_applicationautoscaling::Client::new(sdk)
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(format!("service/{CLUSTER}/api"))
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(10)
+        .send()
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let health = format!("http://{}/health", listener.local_addr()?);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            if let Ok(Some(_)) = read_request(&mut s).await {
+                let _ = write_response(&mut s, 200, "OK", &[], b"{\"status\":\"ok\"}").await;
+            }
+        }
+    });
+    let text = axiom_ops::policy::BUILT_IN
+        .replace("https://api.axiomcore.example.com/health", &health)
+        .replace("health_interval = \"30s\"", "health_interval = \"1s\"")
+        .replace("monitor = \"15m\"", "monitor = \"3s\"")
+        .replace("poll_interval = \"30s\"", "poll_interval = \"1s\"");
+    config.policy = axiom_ops::policy::Policy::from_toml(&text, "demo")?;
+    let app = axiom_ops::maintenance::MaintenanceApp::with_sdk(config, sdk)?;
+    let before: Vec<String> = services(sdk)
+        .await?
+        .into_iter()
+        .map(|(n, s)| format!("{n} {}", s.desired))
+        .collect();
+    println!(
+        "Before: {} (api under auto scaling 2–10). Running the window as the state machine would:",
+        before.join(", ")
+    );
+    let out = crate::maintenance::drive(&app, false).await?;
+    let after: Vec<String> = services(sdk)
+        .await?
+        .into_iter()
+        .map(|(n, s)| format!("{n} {}", s.desired))
+        .collect();
+    let mode = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name("/axiomcore/production/maintenance-mode")
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.parameter().and_then(|p| p.value()).map(str::to_owned))
+        .unwrap_or_default();
+    println!(
+        "After: {}; maintenance mode {mode}; rolled back: {}.",
+        after.join(", "),
+        out["rolled_back"]
+    );
+    println!("\n`axiom-ops maintenance status` would show:\n");
+    print!("{}", crate::maintenance::status_text(&app).await?);
+    Ok(())
 }

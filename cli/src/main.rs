@@ -2,6 +2,7 @@
 
 mod demo;
 mod ledger;
+mod maintenance;
 mod snapshots;
 
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ enum Command {
     /// Run a function's real handler in-process on an event file, against the configured AWS
     /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
     Invoke {
-        /// The function: remediate or snapshot.
+        /// The function: remediate, snapshot or maintenance.
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
@@ -48,6 +49,12 @@ enum Command {
         #[arg(long)]
         plan: bool,
     },
+    /// The monthly maintenance window: run it in-process (as the state machine would), or show
+    /// the current or last one.
+    Maintenance {
+        #[command(subcommand)]
+        what: MaintenanceCommand,
+    },
     /// Print the incident timeline of a service from the ledger (OPS_LEDGER_TABLE).
     Ledger {
         /// cluster/service, e.g. axiomcore-production/api
@@ -59,6 +66,18 @@ enum Command {
     /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
     /// show what changed.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum MaintenanceCommand {
+    /// Drive the window step by step against the configured AWS.
+    Run {
+        /// Walk every step, change nothing, report what it would do.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The current or last window, step by step, from the ledger.
+    Status,
 }
 
 #[tokio::main]
@@ -74,6 +93,12 @@ async fn main() -> ExitCode {
         Command::Ledger { target, json } => ledger::show(&target, json).await,
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
+        Command::Maintenance {
+            what: MaintenanceCommand::Run { dry_run },
+        } => maintenance::run(dry_run).await,
+        Command::Maintenance {
+            what: MaintenanceCommand::Status,
+        } => maintenance::status().await,
         Command::Demo => demo::run().await,
     };
     match result {
@@ -105,7 +130,14 @@ async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Resul
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        other => bail!("unknown function {other:?}: expected remediate or snapshot"),
+        "maintenance" => {
+            let app = axiom_ops::maintenance::MaintenanceApp::from_env().await?;
+            let inv = Invocation::local("cli", std::time::Duration::from_secs(120));
+            let report = app.handle(&payload, &inv, dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        other => bail!("unknown function {other:?}: expected remediate, snapshot or maintenance"),
     }
 }
 

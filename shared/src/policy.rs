@@ -759,6 +759,27 @@ mod tests {
     }
 
     #[test]
+    fn maintenance_tasks_parse_and_are_checked() {
+        let p = Policy::built_in().expect("built-in");
+        let m = p.maintenance.expect("the guide's window");
+        assert_eq!(m.tasks.len(), 2);
+        assert_eq!(m.duration, Duration::from_secs(4 * 3600));
+        let with_task = BUILT_IN.replace(
+            "[guards]",
+            "[[maintenance.tasks]]\nkind = \"run-task\"\nname = \"migrations\"\ntask_definition = \"axiomcore-migrations\"\nsubnets = [\"subnet-1\"]\n\n[guards]",
+        );
+        let p = Policy::from_toml(&with_task, "t").expect("run-task parses");
+        assert!(matches!(
+            p.maintenance.as_ref().and_then(|m| m.tasks.last()),
+            Some(MaintenanceTask::RunTask { name, spec }) if name == "migrations" && spec.launch_type == "FARGATE"
+        ));
+        let bad = BUILT_IN.replace("service = \"frontend\"", "service = \"worker\"");
+        assert!(err_of(&bad).contains("worker"));
+        let bad = BUILT_IN.replace("cutoff_before_end = \"30m\"", "cutoff_before_end = \"5h\"");
+        assert!(err_of(&bad).contains("cutoff_before_end"));
+    }
+
+    #[test]
     fn missing_policy_file_is_named() {
         let e = Policy::load(Some("/nonexistent/policy.toml")).expect_err("missing file");
         assert!(e.to_string().contains("/nonexistent/policy.toml"));
