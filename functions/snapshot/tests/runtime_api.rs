@@ -97,10 +97,9 @@ async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_dat
     let policy = dir.join("policy.toml");
     std::fs::write(
         &policy,
-        axiom_ops::policy::BUILT_IN.replace(
-            "id = \"axiomcore-production\"",
-            "id = \"axiomcore-missing\"",
-        ),
+        axiom_ops::policy::BUILT_IN
+            .replace("id = \"axiomcore-production\"", "id = \"axiomcore-missing\"")
+            .replace("database = \"axiomcore-production\"", "database = \"axiomcore-missing\""),
     )?;
     let _f = spawn(
         &api,
