@@ -23,6 +23,8 @@ lint: venv
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
+	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
+	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 
 release:
 	cargo build --release -p remediate -p snapshot
