@@ -160,6 +160,33 @@ async fn weeks_of_ticks_leave_exactly_restics_keep_set_and_every_unmanaged_snaps
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_go_to_the_dr_region_tagged_and_are_retained_there() -> TestResult {
+    let env = Env::start_frozen(day0()).await?;
+    let text = axiom_ops::policy::BUILT_IN.replace("# copy_to_region = \"us-west-2\"", "copy_to_region = \"us-west-2\"");
+    let app = app(&env, Some(Policy::from_toml(&text, "test")?));
+    let days = 30;
+    for d in 0..days {
+        let t = day0() + Duration::days(d);
+        env.moto.set_clock(t)?;
+        let r = app.handle(&tick("schedule-rule.json", t), &inv(), false).await?;
+        assert!(r["databases"][0]["dr_copy"].as_str().is_some_and(|c| c.starts_with("us-west-2:")), "{r}");
+    }
+    let here: BTreeSet<String> = all_snapshots(&env).await.into_iter().filter(|s| s.2).map(|s| s.0).collect();
+    let dr_conf = aws_sdk_rds::config::Builder::from(&env.sdk).region(aws_sdk_rds::config::Region::new("us-west-2")).build();
+    let dr = aws_sdk_rds::Client::from_conf(dr_conf);
+    let out = dr.describe_db_snapshots().snapshot_type("manual").send().await?;
+    let copies: BTreeSet<String> = out
+        .db_snapshots()
+        .iter()
+        .filter(|s| s.tag_list().iter().any(|t| t.key() == Some("managed-by") && t.value() == Some("axiom-ops")))
+        .filter_map(|s| s.db_snapshot_identifier().map(str::to_owned))
+        .collect();
+    assert_eq!(copies, here, "the DR region keeps the same set, tags carried");
+    assert!(copies.len() < days as usize, "retention ran there too");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_database_fails_loudly_and_deletes_nothing() -> TestResult {
     let env = Env::start_frozen(day0()).await?;
     let normal = app(&env, None);
