@@ -162,27 +162,105 @@ async fn weeks_of_ticks_leave_exactly_restics_keep_set_and_every_unmanaged_snaps
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copies_go_to_the_dr_region_tagged_and_are_retained_there() -> TestResult {
     let env = Env::start_frozen(day0()).await?;
-    let text = axiom_ops::policy::BUILT_IN.replace("# copy_to_region = \"us-west-2\"", "copy_to_region = \"us-west-2\"");
+    let text = axiom_ops::policy::BUILT_IN.replace(
+        "# copy_to_region = \"us-west-2\"",
+        "copy_to_region = \"us-west-2\"",
+    );
     let app = app(&env, Some(Policy::from_toml(&text, "test")?));
     let days = 30;
     for d in 0..days {
         let t = day0() + Duration::days(d);
         env.moto.set_clock(t)?;
-        let r = app.handle(&tick("schedule-rule.json", t), &inv(), false).await?;
-        assert!(r["databases"][0]["dr_copy"].as_str().is_some_and(|c| c.starts_with("us-west-2:")), "{r}");
+        let r = app
+            .handle(&tick("schedule-rule.json", t), &inv(), false)
+            .await?;
+        assert!(
+            r["databases"][0]["dr_copy"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("us-west-2:")),
+            "{r}"
+        );
     }
-    let here: BTreeSet<String> = all_snapshots(&env).await.into_iter().filter(|s| s.2).map(|s| s.0).collect();
-    let dr_conf = aws_sdk_rds::config::Builder::from(&env.sdk).region(aws_sdk_rds::config::Region::new("us-west-2")).build();
+    let here: BTreeSet<String> = all_snapshots(&env)
+        .await
+        .into_iter()
+        .filter(|s| s.2)
+        .map(|s| s.0)
+        .collect();
+    let dr_conf = aws_sdk_rds::config::Builder::from(&env.sdk)
+        .region(aws_sdk_rds::config::Region::new("us-west-2"))
+        .build();
     let dr = aws_sdk_rds::Client::from_conf(dr_conf);
-    let out = dr.describe_db_snapshots().snapshot_type("manual").send().await?;
+    let out = dr
+        .describe_db_snapshots()
+        .snapshot_type("manual")
+        .send()
+        .await?;
     let copies: BTreeSet<String> = out
         .db_snapshots()
         .iter()
-        .filter(|s| s.tag_list().iter().any(|t| t.key() == Some("managed-by") && t.value() == Some("axiom-ops")))
+        .filter(|s| {
+            s.tag_list()
+                .iter()
+                .any(|t| t.key() == Some("managed-by") && t.value() == Some("axiom-ops"))
+        })
         .filter_map(|s| s.db_snapshot_identifier().map(str::to_owned))
         .collect();
-    assert_eq!(copies, here, "the DR region keeps the same set, tags carried");
+    assert_eq!(
+        copies, here,
+        "the DR region keeps the same set, tags carried"
+    );
     assert!(copies.len() < days as usize, "retention ran there too");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aurora_clusters_are_snapshotted_and_retained_too() -> TestResult {
+    let env = Env::start_frozen(day0()).await?;
+    let rds = aws_sdk_rds::Client::new(&env.sdk);
+    rds.create_db_cluster()
+        .db_cluster_identifier("axiomcore-aurora")
+        .engine("aurora-postgresql")
+        .master_username("axiomcore")
+        .master_user_password("not-a-real-secret-1")
+        .send()
+        .await?;
+    let text = axiom_ops::policy::BUILT_IN.replace(
+        "[[databases]]\nid = \"axiomcore-production\"\nkind = \"instance\"",
+        "[[databases]]\nid = \"axiomcore-production\"\nkind = \"instance\"\n\n[[databases]]\nid = \"axiomcore-aurora\"\nkind = \"cluster\"",
+    );
+    let app = app(&env, Some(Policy::from_toml(&text, "test")?));
+    for d in 0..20 {
+        let t = day0() + Duration::days(d);
+        env.moto.set_clock(t)?;
+        let r = app
+            .handle(&tick("schedule-rule.json", t), &inv(), false)
+            .await?;
+        assert_eq!(r["databases"].as_array().map(Vec::len), Some(2), "{r}");
+    }
+    let out = rds
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier("axiomcore-aurora")
+        .snapshot_type("manual")
+        .send()
+        .await?;
+    let managed: Vec<&str> = out
+        .db_cluster_snapshots()
+        .iter()
+        .filter(|s| s.tag_list().iter().any(|t| t.key() == Some("managed-by")))
+        .filter_map(|s| s.db_cluster_snapshot_identifier())
+        .collect();
+    assert!(
+        managed
+            .iter()
+            .all(|id| id.starts_with("axiomcore-aurora-auto-")),
+        "{managed:?}"
+    );
+    assert!(
+        managed.len() >= 7 && managed.len() < 20,
+        "created daily, retained: {}",
+        managed.len()
+    );
     Ok(())
 }
 

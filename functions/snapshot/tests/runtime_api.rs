@@ -98,8 +98,14 @@ async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_dat
     std::fs::write(
         &policy,
         axiom_ops::policy::BUILT_IN
-            .replace("id = \"axiomcore-production\"", "id = \"axiomcore-missing\"")
-            .replace("database = \"axiomcore-production\"", "database = \"axiomcore-missing\""),
+            .replace(
+                "id = \"axiomcore-production\"",
+                "id = \"axiomcore-missing\"",
+            )
+            .replace(
+                "database = \"axiomcore-production\"",
+                "database = \"axiomcore-missing\"",
+            ),
     )?;
     let _f = spawn(
         &api,
