@@ -6,7 +6,7 @@ use axiom_ops::aws::{sdk_config, Budget};
 use axiom_ops::config::Config;
 use axiom_ops::policy::{Database, Policy};
 use axiom_ops::ports::{Created, Snapshots};
-use axiom_ops::retention::{deletions, plan, Snap};
+use axiom_ops::retention::{deletions, plan};
 use chrono::Utc;
 
 fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {
@@ -62,17 +62,11 @@ pub async fn retention(db_id: &str, plan_only: bool) -> anyhow::Result<()> {
 /// Every managed snapshot, what retention would do with it, and which rule keeps it.
 pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::ports::SnapInfo]) -> String {
     let sp = &policy.snapshots;
-    let candidates: Vec<Snap> = snaps
-        .iter()
-        .filter(|s| s.status == "available")
-        .filter_map(|s| {
-            Some(Snap {
-                id: s.id.clone(),
-                created: s.created?,
-            })
-        })
-        .collect();
-    let verdicts = plan(&candidates, &sp.keep, Utc::now());
+    let verdicts = plan(
+        &axiom_ops::snapshot::candidates(snaps),
+        &sp.keep,
+        Utc::now(),
+    );
     let (doomed, deferred) = deletions(&verdicts, sp.max_deletions);
     let k = &sp.keep;
     let mut out = format!(

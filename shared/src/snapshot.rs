@@ -392,17 +392,7 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
         now: DateTime<Utc>,
     ) -> Result<(Vec<String>, usize, usize), SnapshotError> {
         let sp = &self.policy.snapshots;
-        let candidates: Vec<Snap> = snaps
-            .iter()
-            .filter(|s| s.status == "available")
-            .filter_map(|s| {
-                Some(Snap {
-                    id: s.id.clone(),
-                    created: s.created?,
-                })
-            })
-            .collect();
-        let verdicts: Vec<Verdict> = plan(&candidates, &sp.keep, now);
+        let verdicts: Vec<Verdict> = plan(&candidates(snaps), &sp.keep, now);
         let kept = verdicts.iter().filter(|v| v.keep()).count();
         let (doomed, deferred) = deletions(&verdicts, sp.max_deletions);
         let mut deleted = Vec::with_capacity(doomed.len());
@@ -452,6 +442,21 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
             tracing::error!(error = %e, subject = %n.subject, "notification not sent");
         }
     }
+}
+
+/// What retention may judge: available snapshots with a creation time. One still `creating`
+/// (or failed) is never a candidate.
+pub fn candidates(snaps: &[SnapInfo]) -> Vec<Snap> {
+    snaps
+        .iter()
+        .filter(|s| s.status == "available")
+        .filter_map(|s| {
+            Some(Snap {
+                id: s.id.clone(),
+                created: s.created?,
+            })
+        })
+        .collect()
 }
 
 /// Success is not announced: it is a CloudWatch metric (EMF), so a dashboard and an alarm on

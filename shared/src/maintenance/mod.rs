@@ -411,18 +411,7 @@ where
                     Err(e) => Step::Failed(e),
                 }
             }
-            Phase::DisableMode => {
-                if dry {
-                    return Step::Done(format!("would set {} = off", mp.parameter));
-                }
-                match self.parameters.put(&mp.parameter, "off").await {
-                    Ok(()) => {
-                        w.mode_on = false;
-                        Step::Done(format!("{} = off", mp.parameter))
-                    }
-                    Err(e) => Step::Failed(e.message),
-                }
-            }
+            Phase::DisableMode => self.mode_off(w, mp).await,
             Phase::Monitor => {
                 if dry {
                     return Step::Done(format!(
@@ -494,18 +483,7 @@ where
                     Err(e) => Step::Failed(e),
                 }
             }
-            Phase::RestoreMode => {
-                if dry {
-                    return Step::Done(format!("would set {} = off", mp.parameter));
-                }
-                match self.parameters.put(&mp.parameter, "off").await {
-                    Ok(()) => {
-                        w.mode_on = false;
-                        Step::Done(format!("{} = off", mp.parameter))
-                    }
-                    Err(e) => Step::Failed(e.message),
-                }
-            }
+            Phase::RestoreMode => self.mode_off(w, mp).await,
             Phase::AnnounceRollback => {
                 // Capacity was cut: that is an outage risk (SEV1). Before that, SEV2.
                 let reached_scale_down =
@@ -533,6 +511,20 @@ where
                 Step::Done("rollback announced".into())
             }
             Phase::Done | Phase::RolledBack => Step::Done("finished".into()),
+        }
+    }
+
+    /// Maintenance mode off: the end of a window, and of every rollback.
+    async fn mode_off(&self, w: &mut Window, mp: &MaintenancePolicy) -> Step {
+        if w.dry_run {
+            return Step::Done(format!("would set {} = off", mp.parameter));
+        }
+        match self.parameters.put(&mp.parameter, "off").await {
+            Ok(()) => {
+                w.mode_on = false;
+                Step::Done(format!("{} = off", mp.parameter))
+            }
+            Err(e) => Step::Failed(e.message),
         }
     }
 
