@@ -131,8 +131,9 @@ impl Decision {
     }
 }
 
+/// Policy durations are validated to at most ten years, so this never saturates in practice.
 fn dur(d: std::time::Duration) -> Duration {
-    Duration::from_std(d).unwrap_or(Duration::MAX)
+    Duration::from_std(d).unwrap_or(Duration::days(3650))
 }
 
 fn human(d: Duration) -> String {
@@ -232,6 +233,8 @@ pub fn decide(
                 prev.kind.as_str()
             ),
         );
+        // Reached only when the claim was free again: the notice may not have gone out.
+        d.notify = alarm.state == AlarmState::Alarm || prev.kind == ActionKind::Restore;
         d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
         d.state = Some(state.clone());
         return d;
@@ -288,6 +291,49 @@ fn resume(
         ActionKind::ScaleOut => Ask::ScaleOut,
         ActionKind::Restore => Ask::Restore,
     };
+    // A retry finishes its own job only while that job still makes sense: the alarm still
+    // fires (or, for a restore, no new incident has opened) and nobody has moved the count since.
+    let still_wanted = match prev.kind {
+        ActionKind::Restore => next.incident.is_none(),
+        ActionKind::Restart | ActionKind::ScaleOut => next
+            .incident
+            .as_ref()
+            .is_some_and(|i| i.firing.contains(&alarm.alarm_name) && !i.circuit_open),
+    };
+    let moved = match prev.effect {
+        Effect::SetDesired { from, to } => observed.desired != from && observed.desired != to,
+        Effect::Restart => false,
+    };
+    if !still_wanted || moved {
+        if let Some(a) = next
+            .actions
+            .iter_mut()
+            .find(|a| a.event_key == prev.event_key)
+        {
+            a.status = ActionStatus::Failed;
+        }
+        let why = if moved {
+            format!(
+                "desired count is now {}, set by someone else",
+                observed.desired
+            )
+        } else {
+            "the situation it was for has changed".to_owned()
+        };
+        let mut d = Decision::bare(
+            Some(target),
+            ask,
+            Verdict::NoAction,
+            severity,
+            format!("retry of {}: not redone, {why}", alarm.alarm_name),
+        );
+        d.held = Some(Held::ChangedOutside);
+        d.notify = true;
+        d.before = Some(observed.desired);
+        d.incident_id = next.incident.as_ref().map(|i| i.id.clone());
+        d.state = Some(next);
+        return d;
+    }
     let (verdict, effect, reason) = match prev.effect {
         Effect::Restart => match observed.primary_since {
             Some(since) if since >= prev.at => (
@@ -353,27 +399,40 @@ fn on_alarm(
     severity: Severity,
     now: DateTime<Utc>,
 ) -> Decision {
-    let incident = next.incident.get_or_insert_with(|| Incident {
-        id: format!("{target}@{}", alarm.state_time.format("%Y%m%dT%H%M%S%.3fZ")),
-        opened_at: alarm.state_time,
-        pre_incident_desired: observed.desired,
-        firing: BTreeSet::new(),
-        fired: BTreeSet::new(),
-        severity,
-        circuit_open: false,
-        last_set_desired: None,
-        timeline: Vec::new(),
-    });
-    incident.firing.insert(alarm.alarm_name.clone());
-    incident.fired.insert(alarm.alarm_name.clone());
-    incident.severity = incident.severity.most_urgent(severity);
-    incident.timeline.push(TimelineEntry {
-        at: alarm.state_time,
-        what: format!("{} ALARM: {}", alarm.alarm_name, first_line(&alarm.reason)),
-        outcome: crate::state::Outcome::NoAction,
-    });
-    let incident_id = incident.id.clone();
-    let circuit_open = incident.circuit_open;
+    // A notice-only alarm (warnings, certificates…) joins no incident: an incident is what
+    // remediation opened and closes, and a warning that stays up must not hold it open.
+    let (incident_id, circuit_open) = if rule_action == RuleAction::Notify {
+        if let Some(inc) = next.incident.as_mut() {
+            inc.note(TimelineEntry {
+                at: alarm.state_time,
+                what: format!("{} ALARM (notice only)", alarm.alarm_name),
+                outcome: crate::state::Outcome::NoAction,
+            });
+        }
+        (next.incident.as_ref().map(|i| i.id.clone()), false)
+    } else {
+        let incident = next.incident.get_or_insert_with(|| Incident {
+            id: format!("{target}@{}", alarm.state_time.format("%Y%m%dT%H%M%S%.3fZ")),
+            opened_at: alarm.state_time,
+            pre_incident_desired: observed.desired,
+            firing: BTreeSet::new(),
+            fired: BTreeSet::new(),
+            severity,
+            circuit_open: false,
+            last_set_desired: None,
+            timeline: Vec::new(),
+            elided: 0,
+        });
+        incident.firing.insert(alarm.alarm_name.clone());
+        incident.fired.insert(alarm.alarm_name.clone());
+        incident.severity = incident.severity.most_urgent(severity);
+        incident.note(TimelineEntry {
+            at: alarm.state_time,
+            what: format!("{} ALARM: {}", alarm.alarm_name, first_line(&alarm.reason)),
+            outcome: crate::state::Outcome::NoAction,
+        });
+        (Some(incident.id.clone()), incident.circuit_open)
+    };
 
     let mut d = Decision::bare(
         Some(target),
@@ -382,7 +441,7 @@ fn on_alarm(
         severity,
         String::new(),
     );
-    d.incident_id = Some(incident_id);
+    d.incident_id = incident_id;
     d.before = Some(observed.desired);
     d.notify = true;
 
@@ -542,7 +601,7 @@ fn note_held(
     outcome: crate::state::Outcome,
 ) {
     if let Some(inc) = state.incident.as_mut() {
-        inc.timeline.push(TimelineEntry { at, what, outcome });
+        inc.note(TimelineEntry { at, what, outcome });
     }
 }
 
@@ -591,7 +650,7 @@ fn on_ok(
         d.state = Some(next);
         return d;
     }
-    incident.timeline.push(TimelineEntry {
+    incident.note(TimelineEntry {
         at: alarm.state_time,
         what: format!("{} OK", alarm.alarm_name),
         outcome: crate::state::Outcome::NoAction,

@@ -238,7 +238,10 @@ pub fn timeline_text(inc: &Incident, resolved_at: DateTime<Utc>) -> String {
         inc.severity,
         inc.opened_at.format("%Y-%m-%d %H:%M:%SZ")
     );
-    for e in &inc.timeline {
+    for (i, e) in inc.timeline.iter().enumerate() {
+        if i == crate::state::TIMELINE_HEAD && inc.elided > 0 {
+            s.push_str(&format!("  … {} entries omitted …\n", inc.elided));
+        }
         s.push_str(&format!(
             "  {}  {} [{}]\n",
             e.at.format("%H:%M:%SZ"),

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::retention::{Keep, Within};
 
+/// No duration in a policy may exceed this: time arithmetic stays far from overflow.
+const TEN_YEARS: Duration = Duration::from_secs(3650 * 86_400);
+
 /// The policy compiled into every function: the AxiomCore operations guide.
 pub const BUILT_IN: &str = include_str!("../policy/axiomcore.toml");
 
@@ -439,6 +442,12 @@ impl Policy {
                     "must be longer than zero".into(),
                 ));
             }
+            if d > TEN_YEARS {
+                return Err(invalid(
+                    format!("guards.{field}"),
+                    "must be at most ten years".into(),
+                ));
+            }
             Ok(d)
         };
         let guards = Guards {
@@ -567,6 +576,15 @@ impl Policy {
             None => None,
             Some(m) => {
                 let d = |field: &str, text: &str| -> Result<Duration, PolicyError> {
+                    humantime::parse_duration(text)
+                        .ok()
+                        .filter(|d| *d > TEN_YEARS)
+                        .map_or(Ok(()), |_| {
+                            Err(invalid(
+                                format!("maintenance.{field}"),
+                                "must be at most ten years".into(),
+                            ))
+                        })?;
                     humantime::parse_duration(text).map_err(|e| {
                         invalid(
                             format!("maintenance.{field}"),

@@ -271,33 +271,8 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
             .map(|t| (now - t).num_seconds());
 
         if let (Some(dr), Some(region)) = (&self.dr, &sp.copy_to_region) {
-            let source = managed
-                .iter()
-                .find(|s| s.id == id)
-                .and_then(|s| s.arn.clone());
-            match (source, self.dry_run) {
-                (_, true) => report.dr_copy = Some(format!("would copy {id} to {region}")),
-                (None, false) => report
-                    .warnings
-                    .push(format!("{id} has no ARN yet: not copied to {region}")),
-                (Some(arn), false) => {
-                    dr.copy(db, &arn, id, sp.copy_kms_key_id.as_deref())
-                        .await
-                        .map_err(|e| {
-                            SnapshotError::Failed(format!("copy to {region}: {}", e.message))
-                        })?;
-                    report.dr_copy = Some(format!("{region}:{id}"));
-                }
-            }
-            if retain {
-                let copies = dr
-                    .list_managed(db)
-                    .await
-                    .map_err(|e| SnapshotError::Failed(e.0))?;
-                let (deleted, deferred, _) = self.retain(db, dr, &copies, now).await?;
-                report.dr_deleted = deleted;
-                report.deferred += deferred;
-            }
+            self.copy_to_dr(db, dr, region, &managed, now, retain, report)
+                .await?;
         }
 
         match self.rds.quota().await {
@@ -336,6 +311,75 @@ impl<R: Snapshots, L: Ledger, N: Notifier> SnapshotJob<'_, R, L, N> {
                 json!({"database": db.id, "deleted": report.deleted, "dr_deleted": report.dr_deleted, "deferred": report.deferred}),
             ))
             .await;
+        }
+        Ok(())
+    }
+
+    /// Copies the newest *available* managed snapshot the DR region lacks (a snapshot still
+    /// `creating` cannot be copied; it goes on a later run), then applies retention there. A copy
+    /// that fails is announced, not fatal: the local snapshot exists.
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_to_dr(
+        &self,
+        db: &Database,
+        dr: &R,
+        region: &str,
+        managed: &[SnapInfo],
+        now: DateTime<Utc>,
+        retain: bool,
+        report: &mut DbReport,
+    ) -> Result<(), SnapshotError> {
+        let sp = &self.policy.snapshots;
+        let copies = dr
+            .list_managed(db)
+            .await
+            .map_err(|e| SnapshotError::Failed(e.0))?;
+        let newest = managed
+            .iter()
+            .filter(|s| s.status == "available")
+            .max_by_key(|s| (s.created, s.id.clone()));
+        match newest {
+            None => report
+                .warnings
+                .push(format!("no available snapshot to copy to {region} yet")),
+            Some(s) if copies.iter().any(|c| c.id == s.id) => {
+                report.dr_copy = Some(format!("{region}:{} (already there)", s.id))
+            }
+            Some(s) if self.dry_run => {
+                report.dr_copy = Some(format!("would copy {} to {region}", s.id))
+            }
+            Some(s) => match &s.arn {
+                None => report
+                    .warnings
+                    .push(format!("{} has no ARN: not copied to {region}", s.id)),
+                Some(arn) => match dr.copy(db, arn, &s.id, sp.copy_kms_key_id.as_deref()).await {
+                    Ok(_) => report.dr_copy = Some(format!("{region}:{}", s.id)),
+                    Err(e) => {
+                        report
+                            .warnings
+                            .push(format!("copy to {region} failed: {}", e.message));
+                        self.announce(&job_notice(
+                            Severity::Sev3,
+                            "snapshot",
+                            crate::state::Outcome::Failed,
+                            &db.id,
+                            &format!("copy of {} to {region} FAILED", s.id),
+                            &format!("Error: {}\nThe next run tries again with its newest snapshot.", e.message),
+                            json!({"database": db.id, "snapshot": s.id, "region": region, "error": e.message}),
+                        ))
+                        .await;
+                    }
+                },
+            },
+        }
+        if retain {
+            let copies = dr
+                .list_managed(db)
+                .await
+                .map_err(|e| SnapshotError::Failed(e.0))?;
+            let (deleted, deferred, _) = self.retain(db, dr, &copies, now).await?;
+            report.dr_deleted = deleted;
+            report.deferred += deferred;
         }
         Ok(())
     }

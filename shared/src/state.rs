@@ -111,6 +111,24 @@ pub struct Incident {
     /// The desired count we last set: a close restores only if nobody has changed it since.
     pub last_set_desired: Option<i32>,
     pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries dropped from the middle to keep the ledger item (400 KB) and the close
+    /// notice (SNS 256 KB) bounded through a long, flapping incident.
+    #[serde(default)]
+    pub elided: u32,
+}
+
+/// Entries an incident keeps: the first ones (how it started) and the latest.
+pub const TIMELINE_MAX: usize = 60;
+pub const TIMELINE_HEAD: usize = 10;
+
+impl Incident {
+    pub fn note(&mut self, entry: TimelineEntry) {
+        self.timeline.push(entry);
+        if self.timeline.len() > TIMELINE_MAX {
+            self.timeline.remove(TIMELINE_HEAD);
+            self.elided += 1;
+        }
+    }
 }
 
 /// The per-target state in the ledger. `Default` is a target never seen before.
@@ -167,14 +185,17 @@ impl TargetState {
             Outcome::Unknown => ActionStatus::Unknown,
             Outcome::Suppressed | Outcome::NoAction => return,
         };
+        // A change confirmed on retry carries no new effect: the record's own effect is the one.
+        let mut effect = effect;
         if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
             a.status = status;
+            effect = effect.or(Some(a.effect));
         }
         if let Some(inc) = self.incident.as_mut() {
             if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (effect, status) {
                 inc.last_set_desired = Some(to);
             }
-            inc.timeline.push(TimelineEntry {
+            inc.note(TimelineEntry {
                 at: now,
                 what: what.to_owned(),
                 outcome,

@@ -589,3 +589,135 @@ proptest! {
         }
     }
 }
+
+// ---- retries and long incidents ---------------------------------------------------------
+
+#[test]
+fn a_retry_is_not_redone_once_its_situation_has_changed() {
+    let p = policy();
+    // A restore (on OK) whose outcome was unknown…
+    let mut state = TargetState::default();
+    let mut observed = svc(3);
+    let alarm_t = alarm("axiomcore-api-cpu-critical", AlarmState::Alarm, t0());
+    let d = decide(&alarm_t, &p, Some(&observed), &state, t0());
+    apply(&d, &mut observed, &mut state, &alarm_t.event_key(), t0());
+    let later = t0() + Duration::minutes(10);
+    let ok = alarm("axiomcore-api-cpu-critical", AlarmState::Ok, later);
+    let d = decide(&ok, &p, Some(&observed), &state, later);
+    assert_eq!(d.effect, Some(Effect::SetDesired { from: 5, to: 3 }));
+    state = d.state.clone().expect("state");
+    state.settle(
+        &ok.event_key(),
+        Outcome::Unknown,
+        d.effect,
+        later,
+        "unknown",
+    );
+    // …then a new incident scales out before Lambda retries the OK: the retry must not scale in.
+    let again = later + Duration::minutes(1);
+    let cpu = alarm("axiomcore-api-latency-critical", AlarmState::Alarm, again);
+    let d = decide(&cpu, &p, Some(&observed), &state, again);
+    apply(&d, &mut observed, &mut state, &cpu.event_key(), again);
+    assert_eq!(observed.desired, 7);
+    let retry = decide(
+        &ok,
+        &p,
+        Some(&observed),
+        &state,
+        again + Duration::minutes(1),
+    );
+    assert_eq!(
+        (retry.verdict, retry.effect, retry.held),
+        (Verdict::NoAction, None, Some(Held::ChangedOutside))
+    );
+    assert!(retry.notify && retry.reason.contains("not redone"));
+}
+
+#[test]
+fn a_scale_out_confirmed_on_retry_is_still_undone_at_close() {
+    let p = policy();
+    let a = alarm("axiomcore-api-cpu-critical", AlarmState::Alarm, t0());
+    let d = decide(&a, &p, Some(&svc(3)), &TargetState::default(), t0());
+    let mut state = d.state.clone().expect("state");
+    state.settle(&a.event_key(), Outcome::Unknown, d.effect, t0(), "unknown");
+    // It did land: the retry confirms it…
+    let landed = svc(5);
+    let retry = decide(&a, &p, Some(&landed), &state, t0() + Duration::minutes(1));
+    assert_eq!(retry.verdict, Verdict::AlreadyDone);
+    let mut state = retry.state.clone().expect("state");
+    state.settle(
+        &a.event_key(),
+        Outcome::Done,
+        retry.effect,
+        t0(),
+        "confirmed",
+    );
+    // …and the close restores it.
+    let ok = alarm(
+        "axiomcore-api-cpu-critical",
+        AlarmState::Ok,
+        t0() + Duration::minutes(20),
+    );
+    let close = decide(&ok, &p, Some(&landed), &state, t0() + Duration::minutes(20));
+    assert_eq!(close.effect, Some(Effect::SetDesired { from: 5, to: 3 }));
+}
+
+#[test]
+fn notice_only_alarms_never_hold_an_incident_open() {
+    let p = policy();
+    let mut state = TargetState::default();
+    let mut observed = svc(3);
+    let steps = [
+        ("axiomcore-api-cpu-critical", AlarmState::Alarm, 0),
+        ("axiomcore-api-disk-warning", AlarmState::Alarm, 1),
+        ("axiomcore-api-cpu-critical", AlarmState::Ok, 10),
+    ];
+    let mut last = None;
+    for (name, st, min) in steps {
+        let now = t0() + Duration::minutes(min);
+        let a = alarm(name, st, now);
+        let d = decide(&a, &p, Some(&observed), &state, now);
+        apply(&d, &mut observed, &mut state, &a.event_key(), now);
+        last = Some(d);
+    }
+    let close = last.expect("decided");
+    assert!(
+        close.closed.is_some(),
+        "the warning still firing does not keep the incident open"
+    );
+    assert_eq!(observed.desired, 3);
+}
+
+#[test]
+fn a_flapping_incident_keeps_a_bounded_timeline() {
+    let p = policy();
+    let mut state = TargetState::default();
+    let mut observed = svc(3);
+    let mut now = t0();
+    let a = alarm("axiomcore-api-down-critical", AlarmState::Alarm, now);
+    let d = decide(&a, &p, Some(&observed), &state, now);
+    apply(&d, &mut observed, &mut state, &a.event_key(), now);
+    for i in 0..2000 {
+        now += Duration::seconds(30);
+        let name = if i % 2 == 0 {
+            "axiomcore-api-cpu-critical"
+        } else {
+            "axiomcore-api-latency-critical"
+        };
+        let st = if i % 4 < 2 {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        };
+        let a = alarm(name, st, now);
+        let d = decide(&a, &p, Some(&observed), &state, now);
+        apply(&d, &mut observed, &mut state, &a.event_key(), now);
+    }
+    let inc = state.incident.as_ref().expect("down-critical still fires");
+    assert!(inc.timeline.len() <= axiom_ops::state::TIMELINE_MAX);
+    assert!(inc.elided > 1000);
+    assert!(
+        serde_json::to_string(&state).expect("json").len() < 100_000,
+        "fits a DynamoDB item"
+    );
+}

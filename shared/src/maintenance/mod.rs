@@ -596,8 +596,9 @@ where
     }
 }
 
+/// Policy durations are validated to at most ten years, so this never saturates in practice.
 fn dur(d: std::time::Duration) -> Duration {
-    Duration::from_std(d).unwrap_or(Duration::MAX)
+    Duration::from_std(d).unwrap_or(Duration::days(3650))
 }
 
 /// The first Sunday of a month, 02:00 UTC: this month's if still ahead, else next month's.
