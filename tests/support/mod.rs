@@ -100,13 +100,11 @@ pub fn invocation() -> Invocation {
 }
 
 pub fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+    emulator::events_dir()
 }
 
 pub fn event(name: &str) -> Value {
-    let path = events_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    emulator::sample(name).expect("a sample of events/")
 }
 
 /// The first decision report of a handler result.

@@ -1,7 +1,7 @@
 //! The `snapshot` binary itself under a Lambda Runtime API, against moto with a moving clock:
 //! both schedule shapes, one snapshot per tick, and a loud failure on a missing database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use axiom_ops::emulator::runtime_api::{Answer, FunctionProcess, RuntimeApi};
@@ -12,11 +12,7 @@ use serde_json::Value;
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn event(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    emulator::sample(name).expect("a sample of events/")
 }
 
 fn spawn(

@@ -25,6 +25,18 @@ pub const INBOX: &str = "axiomcore-ops-inbox";
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The project's sample events (`events/`), for tests and benches.
+pub fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// One sample event, parsed.
+pub fn sample(name: &str) -> Result<Value, BoxError> {
+    let path = events_dir().join(name);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
 /// A running moto server; stopped (by pid) when dropped.
 pub struct Moto {
     child: Child,
