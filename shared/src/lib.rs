@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod alarm;
+pub mod audit;
 pub mod aws;
 pub mod config;
 pub mod decide;

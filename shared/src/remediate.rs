@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use crate::adapters::ecs::EcsServices;
 use crate::adapters::ledger::{target_pk, DynamoLedger};
-use crate::adapters::sns::SnsNotifier;
 use crate::alarm::{self, AlarmTransition, Inbound, ParseError};
+use crate::audit::Audit;
 use crate::aws::{sdk_config, Budget};
 use crate::config::{Config, ConfigError};
 use crate::decide::{decide, Decision, Verdict};
@@ -423,9 +423,7 @@ fn audit_entry(
 pub struct App {
     pub config: Arc<Config>,
     pub ecs: aws_sdk_ecs::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sns: aws_sdk_sns::Client,
-    table: String,
+    audit: Audit,
 }
 
 impl App {
@@ -439,22 +437,16 @@ impl App {
 
     /// With an SDK configuration of the caller's (the local emulator's, say).
     pub fn with_sdk(config: Config, sdk: &aws_config::SdkConfig) -> Result<App, ConfigError> {
-        let table = config.require_ledger()?.to_owned();
-        if config.topic_arn.is_none() {
-            tracing::warn!("OPS_TOPIC_ARN is not set: notifications go to the log only");
-        }
         Ok(App {
             ecs: aws_sdk_ecs::Client::new(sdk),
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
+            audit: Audit::new(&config, sdk)?,
             config: Arc::new(config),
-            table,
         })
     }
 
     /// The ledger, for reading an incident's history back.
     pub fn ledger(&self) -> DynamoLedger {
-        DynamoLedger::new(&self.dynamodb, &self.table, Budget::unbounded())
+        self.audit.ledger(Budget::unbounded())
     }
 
     pub async fn handle(
@@ -467,12 +459,8 @@ impl App {
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::new(&self.ecs, budget),
-            ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping()),
-            notifier: SnsNotifier::new(
-                &self.sns,
-                self.config.topic_arn.as_deref(),
-                budget.for_bookkeeping(),
-            ),
+            ledger: self.audit.ledger(budget),
+            notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,
         };
         r.handle(payload, inv).await

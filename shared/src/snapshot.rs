@@ -8,9 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::adapters::ledger::DynamoLedger;
 use crate::adapters::rds::{RdsSnapshots, MANAGED_TAG};
-use crate::adapters::sns::SnsNotifier;
+use crate::audit::Audit;
 use crate::aws::{sdk_config, Budget};
 use crate::config::{Config, ConfigError};
 use crate::notify::{job_notice, Notification};
@@ -541,9 +540,7 @@ pub struct SnapshotApp {
     pub config: std::sync::Arc<Config>,
     pub rds: aws_sdk_rds::Client,
     pub dr: Option<aws_sdk_rds::Client>,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sns: aws_sdk_sns::Client,
-    table: String,
+    audit: Audit,
 }
 
 impl SnapshotApp {
@@ -557,7 +554,7 @@ impl SnapshotApp {
         config: Config,
         sdk: &aws_config::SdkConfig,
     ) -> Result<SnapshotApp, ConfigError> {
-        let table = config.require_ledger()?.to_owned();
+        let audit = Audit::new(&config, sdk)?;
         if config.policy.databases.is_empty() {
             return Err(ConfigError::Invalid {
                 var: "OPS_POLICY_FILE",
@@ -579,10 +576,8 @@ impl SnapshotApp {
         Ok(SnapshotApp {
             rds: aws_sdk_rds::Client::new(sdk),
             dr,
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
+            audit,
             config: std::sync::Arc::new(config),
-            table,
         })
     }
 
@@ -597,12 +592,8 @@ impl SnapshotApp {
             policy: &self.config.policy,
             rds: RdsSnapshots::new(&self.rds, budget),
             dr: self.dr.as_ref().map(|c| RdsSnapshots::new(c, budget)),
-            ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping()),
-            notifier: SnsNotifier::new(
-                &self.sns,
-                self.config.topic_arn.as_deref(),
-                budget.for_bookkeeping(),
-            ),
+            ledger: self.audit.ledger(budget),
+            notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,
         };
         job.handle(payload, inv).await

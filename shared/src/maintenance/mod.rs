@@ -19,8 +19,8 @@ use crate::adapters::health::HttpHealth;
 use crate::adapters::ledger::DynamoLedger;
 use crate::adapters::rds::RdsSnapshots;
 use crate::adapters::scaling::AppAutoScaling;
-use crate::adapters::sns::SnsNotifier;
 use crate::adapters::ssm::SsmParameters;
+use crate::audit::Audit;
 use crate::aws::{sdk_config, Budget};
 use crate::config::{Config, ConfigError};
 use crate::notify::job_notice;
@@ -693,10 +693,8 @@ pub struct MaintenanceApp {
     pub scaling: aws_sdk_applicationautoscaling::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sns: aws_sdk_sns::Client,
     pub health: HttpHealth,
-    table: String,
+    audit: Audit,
 }
 
 impl MaintenanceApp {
@@ -708,7 +706,7 @@ impl MaintenanceApp {
         config: Config,
         sdk: &aws_config::SdkConfig,
     ) -> Result<MaintenanceApp, ConfigError> {
-        let table = config.require_ledger()?.to_owned();
+        let audit = Audit::new(&config, sdk)?;
         if config.policy.maintenance.is_none() {
             return Err(ConfigError::Invalid {
                 var: "OPS_POLICY_FILE",
@@ -727,16 +725,14 @@ impl MaintenanceApp {
             scaling: aws_sdk_applicationautoscaling::Client::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
             health,
+            audit,
             config: Arc::new(config),
-            table,
         })
     }
 
     pub fn ledger(&self) -> DynamoLedger {
-        DynamoLedger::new(&self.dynamodb, &self.table, Budget::unbounded())
+        self.audit.ledger(Budget::unbounded())
     }
 
     pub async fn handle(
@@ -754,12 +750,8 @@ impl MaintenanceApp {
             parameters: SsmParameters::new(&self.ssm, budget),
             alarms: CloudWatchAlarms::new(&self.cloudwatch, budget),
             health: self.health.clone(),
-            ledger: DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping()),
-            notifier: SnsNotifier::new(
-                &self.sns,
-                self.config.topic_arn.as_deref(),
-                budget.for_bookkeeping(),
-            ),
+            ledger: self.audit.ledger(budget),
+            notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,
         };
         job.handle(payload, inv).await
