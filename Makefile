@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements-emulator.txt
 	touch $@
 
 demo: venv
-	cargo run --quiet -p axiom-ops-cli -- demo
+	cargo run --quiet -p axiom-ops-cli --features demo -- demo
 
 test: venv
 	cargo test --workspace --no-fail-fast

@@ -1,12 +1,13 @@
 //! Faults the emulator cannot make, injected by a proxy in front of it: throttling, 503 and an
 //! endpoint that accepts and never answers.
 
+use axiom_ops::runtime::Job;
 use std::time::Duration;
 
-use axiom_ops::emulator::fault_proxy::{Fault, FaultProxy};
-use axiom_ops::emulator::Moto;
-use axiom_ops::remediate::Invocation;
+use axiom_ops::runtime::Invocation;
 use integration_tests::{event, first, invocation, Env, TestResult};
+use testkit::fault_proxy::{Fault, FaultProxy};
+use testkit::Moto;
 
 const UPDATE_SERVICE: &str = "AmazonEC2ContainerServiceV20141113.UpdateService";
 const DESCRIBE_SERVICES: &str = "AmazonEC2ContainerServiceV20141113.DescribeServices";

@@ -3,19 +3,20 @@
 //! the rollback loop. A health endpoint is served by the test. Whatever fails, both services end
 //! at their recorded counts with scaling resumed and maintenance mode off.
 
+use axiom_ops::runtime::Job;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-use axiom_ops::emulator::fault_proxy::{Fault, FaultProxy};
-use axiom_ops::emulator::http::{read_request, write_response};
-use axiom_ops::emulator::Moto;
 use axiom_ops::maintenance::MaintenanceApp;
 use axiom_ops::policy::Policy;
-use axiom_ops::remediate::Invocation;
+use axiom_ops::runtime::Invocation;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use integration_tests::{Env, TestResult};
 use serde_json::{json, Value};
+use testkit::fault_proxy::{Fault, FaultProxy};
+use testkit::http::{read_request, write_response};
+use testkit::Moto;
 
 const PARAM: &str = "/axiomcore/production/maintenance-mode";
 
@@ -57,7 +58,7 @@ struct Window {
 
 async fn window() -> Result<Window, Box<dyn std::error::Error + Send + Sync>> {
     let env = Env::start().await?;
-    axiom_ops::emulator::seed_database(&env.sdk, "axiomcore-production").await?;
+    testkit::seed_database(&env.sdk, "axiomcore-production").await?;
     // api is under Application Auto Scaling (2–10), as the guide configures it.
     aws_sdk_applicationautoscaling::Client::new(&env.sdk)
         .register_scalable_target()
@@ -84,7 +85,7 @@ impl Window {
     fn app(&self, policy: Policy, sdk: &aws_config::SdkConfig) -> MaintenanceApp {
         let mut c = self.env.config(false);
         c.policy = policy;
-        MaintenanceApp::with_sdk(c, sdk).expect("maintenance app")
+        MaintenanceApp::build(c, sdk).expect("maintenance app")
     }
 
     async fn desired(&self) -> (i32, i32) {
@@ -171,7 +172,7 @@ async fn drive(app: &MaintenanceApp, dry_run: bool) -> Vec<Value> {
     panic!("the window never finished: {outputs:?}");
 }
 
-fn subjects(n: &[axiom_ops::emulator::Received]) -> Vec<String> {
+fn subjects(n: &[testkit::Received]) -> Vec<String> {
     n.iter().map(|x| x.subject.clone()).collect()
 }
 

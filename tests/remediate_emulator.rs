@@ -1,8 +1,9 @@
 //! `remediate` end to end against moto: ECS changed, ledger written, notices read back from SNS
 //! through an SQS subscription.
 
-use axiom_ops::adapters::ledger::target_pk;
-use axiom_ops::target::Target;
+use axiom_ops::model::Target;
+use axiom_ops::remediate::state::target_pk;
+use axiom_ops::runtime::Job;
 use integration_tests::{event, eventbridge, first, invocation, Env, TestResult};
 use serde_json::Value;
 

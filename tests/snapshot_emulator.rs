@@ -5,15 +5,15 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_rds::types::Tag;
-use axiom_ops::adapters::ledger::DynamoLedger;
+use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::rds::RdsSnapshots;
+use axiom_ops::adapters::sdk::Budget;
 use axiom_ops::adapters::sns::SnsNotifier;
-use axiom_ops::aws::Budget;
-use axiom_ops::config::Config;
 use axiom_ops::policy::Policy;
 use axiom_ops::ports::Snapshots;
-use axiom_ops::remediate::Invocation;
 use axiom_ops::retention::{plan, Snap};
+use axiom_ops::runtime::Invocation;
+use axiom_ops::runtime::{Config, Job};
 use axiom_ops::snapshot::{SnapshotApp, SnapshotJob};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use integration_tests::{event, Env, TestResult};
@@ -32,7 +32,7 @@ fn app(env: &Env, policy: Option<Policy>) -> SnapshotApp {
     if let Some(p) = policy {
         c.policy = p;
     }
-    SnapshotApp::with_sdk(c, &env.sdk).expect("snapshot app")
+    SnapshotApp::build(c, &env.sdk).expect("snapshot app")
 }
 
 fn tick(shape: &str, t: DateTime<Utc>) -> Value {
@@ -419,9 +419,9 @@ mod mocked {
         let rules = pages();
         let client = mock_client!(aws_sdk_rds, RuleMode::MatchAny, &rules);
         let rds = RdsSnapshots::new(&client, Budget::unbounded());
-        let db = axiom_ops::policy::Database {
+        let db = axiom_ops::model::Database {
             id: DB.into(),
-            kind: "instance".into(),
+            kind: axiom_ops::model::DbKind::Instance,
         };
         let got = rds.list_managed(&db).await?;
         assert_eq!(got.len(), 200, "250 listed, 50 not tagged as ours");

@@ -3,13 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
-use axiom_ops::adapters::ledger::target_pk;
-use axiom_ops::config::Config;
-use axiom_ops::emulator::{self, Moto, CLUSTER};
+use axiom_ops::model::Target;
 use axiom_ops::ports::{Ledger, Mode};
-use axiom_ops::remediate::{App, Invocation};
-use axiom_ops::target::Target;
+use axiom_ops::remediate::state::target_pk;
+use axiom_ops::runtime::Config;
 use serde_json::Value;
+use testkit::{self as emulator, Moto, CLUSTER};
+use {
+    axiom_ops::remediate::App,
+    axiom_ops::runtime::{Invocation, Job},
+};
 
 /// The samples, in the order that tells the story, with what each shows.
 const STORY: &[(&str, &str)] = &[
@@ -66,7 +69,7 @@ fn ok_of(sample: &Value, minutes: i64) -> Option<Value> {
     let mut v = sample.clone();
     let data = v.get_mut("alarmData")?;
     let ts = data["state"]["timestamp"].as_str()?;
-    let t = axiom_ops::alarm::parse_time(ts)? + chrono::Duration::minutes(minutes);
+    let t = axiom_ops::remediate::alarm::parse_time(ts)? + chrono::Duration::minutes(minutes);
     data["previousState"] = data["state"].clone();
     data["state"]["value"] = Value::from("OK");
     data["state"]["reason"] = Value::from("Threshold Crossed: back under the threshold");
@@ -127,7 +130,7 @@ pub async fn run() -> anyhow::Result<()> {
     let mut config = Config::from_lookup(|_| None)?;
     config.topic_arn = Some(seeded.topic_arn.clone());
     config.ledger_table = Some(seeded.table.clone());
-    let app = App::with_sdk(config.clone(), &sdk)?;
+    let app = App::build(config.clone(), &sdk)?;
     println!(
         "  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n",
         seeded.topic_arn, seeded.table
@@ -198,7 +201,7 @@ pub async fn run() -> anyhow::Result<()> {
 
     let ledger = app.ledger();
     let api = Target::new(CLUSTER, "api");
-    let state = ledger.load(Mode::Live, &api).await?;
+    let state = axiom_ops::remediate::state::load(&ledger, Mode::Live, &api).await?;
     let history = ledger.history(&target_pk(&api)).await?;
     println!("\n`axiom-ops ledger {api}` would show:\n");
     print!("{}", crate::ledger::render(&api, &state.state, &history));
@@ -221,7 +224,7 @@ async fn snapshots(
     first_day: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     use axiom_ops::adapters::rds::RdsSnapshots;
-    use axiom_ops::aws::Budget;
+    use axiom_ops::adapters::sdk::Budget;
     use axiom_ops::ports::Snapshots;
     use axiom_ops::snapshot::SnapshotApp;
 
@@ -230,7 +233,7 @@ async fn snapshots(
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let policy = config.policy.clone();
-    let app = SnapshotApp::with_sdk(config, sdk)?;
+    let app = SnapshotApp::build(config, sdk)?;
     let rule = load(dir, "schedule-rule.json")?;
     let (mut created, mut deleted) = (0, 0);
     for d in 0..SNAPSHOT_DAYS {
@@ -320,7 +323,7 @@ async fn maintenance_window(
     mut config: Config,
 ) -> anyhow::Result<()> {
     use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-    use axiom_ops::emulator::http::{read_request, write_response};
+    use testkit::http::{read_request, write_response};
 
     println!("\n── Maintenance window ──────────────────────────────────────────────────────────");
     moto.set_clock(chrono::Utc::now())
@@ -349,7 +352,7 @@ async fn maintenance_window(
         .replace("monitor = \"15m\"", "monitor = \"3s\"")
         .replace("poll_interval = \"30s\"", "poll_interval = \"1s\"");
     config.policy = axiom_ops::policy::Policy::from_toml(&text, "demo")?;
-    let app = axiom_ops::maintenance::MaintenanceApp::with_sdk(config, sdk)?;
+    let app = axiom_ops::maintenance::MaintenanceApp::build(config, sdk)?;
     let before: Vec<String> = services(sdk)
         .await?
         .into_iter()

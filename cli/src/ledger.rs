@@ -1,10 +1,11 @@
 //! `axiom-ops ledger <cluster>/<service>`: the incident timeline, read back from DynamoDB.
 
 use anyhow::{anyhow, Context};
-use axiom_ops::adapters::ledger::{target_pk, DynamoLedger};
-use axiom_ops::aws::{sdk_config, Budget};
+use axiom_ops::adapters::dynamodb::DynamoLedger;
+use axiom_ops::adapters::sdk::{config as sdk_config, Budget};
+use axiom_ops::model::Target;
 use axiom_ops::ports::{Ledger, Mode};
-use axiom_ops::target::Target;
+use axiom_ops::remediate::state::target_pk;
 use serde_json::Value;
 
 use crate::config_with_ledger;
@@ -20,8 +21,7 @@ pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
         table,
         Budget::unbounded(),
     );
-    let state = ledger
-        .load(Mode::Live, &target)
+    let state = axiom_ops::remediate::state::load(&ledger, Mode::Live, &target)
         .await
         .context("reading the target's state")?;
     let history = ledger
@@ -37,7 +37,11 @@ pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn render(target: &Target, state: &axiom_ops::state::TargetState, history: &[Value]) -> String {
+pub fn render(
+    target: &Target,
+    state: &axiom_ops::remediate::state::TargetState,
+    history: &[Value],
+) -> String {
     let mut out = format!("{target}\n");
     match &state.incident {
         Some(i) => out.push_str(&format!(

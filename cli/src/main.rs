@@ -1,5 +1,6 @@
 //! `axiom-ops`: the operator's command line.
 
+#[cfg(feature = "demo")]
 mod demo;
 mod ledger;
 mod maintenance;
@@ -9,9 +10,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use axiom_ops::config::Config;
-use axiom_ops::remediate::{App, Invocation};
+use axiom_ops::runtime::Config;
 use clap::{Parser, Subcommand};
+use {
+    axiom_ops::remediate::App,
+    axiom_ops::runtime::{Invocation, Job},
+};
 
 #[derive(Parser)]
 #[command(
@@ -82,7 +86,7 @@ enum MaintenanceCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    axiom_ops::telemetry::init_with("warn");
+    axiom_ops::runtime::telemetry::init_with("warn");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Invoke {
@@ -99,7 +103,12 @@ async fn main() -> ExitCode {
         Command::Maintenance {
             what: MaintenanceCommand::Status,
         } => maintenance::status().await,
+        #[cfg(feature = "demo")]
         Command::Demo => demo::run().await,
+        #[cfg(not(feature = "demo"))]
+        Command::Demo => Err(anyhow::anyhow!(
+            "this build has no local demo (it needs the emulator harness): run `make demo`"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,21 +126,22 @@ async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Resul
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", event.display()))?;
     match function {
         "remediate" => {
-            let app = App::from_env().await?;
+            let app = axiom_ops::runtime::from_env::<App>().await?;
             let inv = Invocation::local("cli", std::time::Duration::from_secs(60));
             let report = app.handle(&payload, &inv, dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         "snapshot" => {
-            let app = axiom_ops::snapshot::SnapshotApp::from_env().await?;
+            let app = axiom_ops::runtime::from_env::<axiom_ops::snapshot::SnapshotApp>().await?;
             let inv = Invocation::local("cli", std::time::Duration::from_secs(300));
             let report = app.handle(&payload, &inv, dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         "maintenance" => {
-            let app = axiom_ops::maintenance::MaintenanceApp::from_env().await?;
+            let app =
+                axiom_ops::runtime::from_env::<axiom_ops::maintenance::MaintenanceApp>().await?;
             let inv = Invocation::local("cli", std::time::Duration::from_secs(120));
             let report = app.handle(&payload, &inv, dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -1,12 +1,13 @@
 //! `axiom-ops maintenance run [--dry-run]` and `axiom-ops maintenance status`.
 
+use axiom_ops::runtime::Job;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use axiom_ops::maintenance::window::Window;
 use axiom_ops::maintenance::{report_text, MaintenanceApp, PK};
 use axiom_ops::ports::Ledger;
-use axiom_ops::remediate::Invocation;
+use axiom_ops::runtime::Invocation;
 use serde_json::{json, Value};
 
 /// Drives the window in-process exactly as the state machine does: invoke, wait what the step
@@ -39,7 +40,7 @@ pub async fn drive(app: &MaintenanceApp, dry_run: bool) -> anyhow::Result<Value>
 }
 
 pub async fn run(dry_run: bool) -> anyhow::Result<()> {
-    let app = MaintenanceApp::from_env().await?;
+    let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
     println!(
         "maintenance window{}:",
         if dry_run { " (dry run)" } else { "" }
@@ -51,7 +52,7 @@ pub async fn run(dry_run: bool) -> anyhow::Result<()> {
 }
 
 pub async fn status() -> anyhow::Result<()> {
-    let app = MaintenanceApp::from_env().await?;
+    let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
     print!("{}", status_text(&app).await?);
     Ok(())
 }

@@ -2,12 +2,12 @@
 
 use anyhow::{anyhow, bail, Context};
 use axiom_ops::adapters::rds::RdsSnapshots;
-use axiom_ops::aws::{sdk_config, Budget};
-use axiom_ops::config::Config;
-use axiom_ops::policy::{Database, Policy};
-use axiom_ops::ports::{Created, Snapshots};
+use axiom_ops::adapters::sdk::{config as sdk_config, Budget};
 use axiom_ops::retention::{deletions, plan};
+use axiom_ops::runtime::Config;
 use chrono::Utc;
+use {axiom_ops::model::Created, axiom_ops::ports::Snapshots};
+use {axiom_ops::model::Database, axiom_ops::policy::Policy};
 
 fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {
     policy.database(id).ok_or_else(|| {
@@ -60,7 +60,7 @@ pub async fn retention(db_id: &str, plan_only: bool) -> anyhow::Result<()> {
 }
 
 /// Every managed snapshot, what retention would do with it, and which rule keeps it.
-pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::ports::SnapInfo]) -> String {
+pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> String {
     let sp = &policy.snapshots;
     let verdicts = plan(
         &axiom_ops::snapshot::candidates(snaps),

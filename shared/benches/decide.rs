@@ -4,13 +4,15 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use axiom_ops::alarm::{parse, Inbound};
-use axiom_ops::decide::{decide, ServiceStatus};
-use axiom_ops::notify::{self, LedgerKeys};
+use axiom_ops::model::Outcome;
+use axiom_ops::model::ServiceStatus;
 use axiom_ops::policy::Policy;
-use axiom_ops::state::{Outcome, TargetState};
+use axiom_ops::remediate::alarm::{parse, Inbound};
+use axiom_ops::remediate::decide::decide;
+use axiom_ops::remediate::state::TargetState;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use {axiom_ops::model::LedgerKeys, axiom_ops::remediate::notice as notify};
 
 fn sample(name: &str) -> serde_json::Value {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -98,7 +100,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("cold/sdk_config_and_clients", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let sdk = axiom_ops::aws::sdk_config().await;
+                let sdk = axiom_ops::adapters::sdk::config().await;
                 black_box((
                     aws_sdk_ecs::Client::new(&sdk),
                     aws_sdk_dynamodb::Client::new(&sdk),

@@ -1,4 +1,5 @@
-//! Snapshot retention with restic's `forget` semantics, as a pure function.
+//! Retention with restic's `forget` semantics, as a pure function: what to keep of a series of
+//! dated copies (RDS snapshots today). The policy's `[snapshots]` section is a [`Keep`].
 //!
 //! Snapshots are walked newest first. `keep_last` keeps the n newest; each calendar rule (hourly,
 //! daily, weekly = ISO week, monthly, yearly; all UTC) keeps the newest snapshot of each of the

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use axiom_ops::alarm::{AlarmKind, AlarmState, AlarmTransition, Delivery};
-use axiom_ops::decide::{decide, Ask, Decision, Held, ServiceStatus, Verdict};
-use axiom_ops::policy::{Policy, Severity};
-use axiom_ops::state::{Effect, Outcome, TargetState};
-use axiom_ops::target::Target;
+use axiom_ops::model::Target;
+use axiom_ops::model::{Action, ServiceStatus};
+use axiom_ops::model::{Effect, Outcome};
+use axiom_ops::remediate::alarm::{AlarmKind, AlarmState, AlarmTransition, Delivery};
+use axiom_ops::remediate::decide::{decide, Decision, Held, Verdict};
+use axiom_ops::remediate::state::TargetState;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
+use {axiom_ops::model::Severity, axiom_ops::policy::Policy};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0)
@@ -92,43 +94,43 @@ fn each_rule_of_the_built_in_policy() {
     let cases = [
         (
             "axiomcore-api-errors-critical",
-            Ask::Restart,
+            Action::Restart,
             Some(Effect::Restart),
             Severity::Sev2,
         ),
         (
             "axiomcore-frontend-memory-critical",
-            Ask::Restart,
+            Action::Restart,
             Some(Effect::Restart),
             Severity::Sev2,
         ),
         (
             "axiomcore-api-latency-critical",
-            Ask::ScaleOut,
+            Action::ScaleOut,
             Some(Effect::SetDesired { from: 3, to: 5 }),
             Severity::Sev2,
         ),
         (
             "axiomcore-api-cpu-critical",
-            Ask::ScaleOut,
+            Action::ScaleOut,
             Some(Effect::SetDesired { from: 3, to: 5 }),
             Severity::Sev2,
         ),
         (
             "axiomcore-api-cert-critical",
-            Ask::Notify,
+            Action::Notify,
             None,
             Severity::Sev2,
         ),
         (
             "axiomcore-api-disk-warning",
-            Ask::Notify,
+            Action::Notify,
             None,
             Severity::Sev3,
         ),
         (
             "axiomcore-api-something-odd",
-            Ask::Notify,
+            Action::Notify,
             None,
             Severity::Sev3,
         ),
@@ -479,8 +481,8 @@ fn run(
     for &(i, st, gap) in events {
         now += Duration::seconds(gap);
         let a = alarm(NAMES[i], state_of(st), now);
-        let service =
-            axiom_ops::target::service_from_name(&a.alarm_name, "axiomcore-").unwrap_or_default();
+        let service = axiom_ops::remediate::target::service_from_name(&a.alarm_name, "axiomcore-")
+            .unwrap_or_default();
         let state = states.entry(service.clone()).or_default().clone();
         let observed = world.get(&service).copied();
         let d = decide(&a, &p, observed.as_ref(), &state, now);
@@ -544,7 +546,7 @@ proptest! {
         for (d, &(_, _, gap)) in decisions.iter().zip(&events) {
             now += Duration::seconds(gap);
             if d.verdict != Verdict::Act { continue; }
-            let kind = match d.ask { Ask::Restart => "restart", Ask::ScaleOut => "scale_out", _ => continue };
+            let kind = match d.ask { Action::Restart => "restart", Action::ScaleOut => "scale_out", _ => continue };
             let t = d.target.as_ref().map(|t| t.to_string()).unwrap_or_default();
             times.entry((t, kind)).or_default().push(now);
         }
@@ -573,7 +575,7 @@ proptest! {
         for &(i, st, gap) in &events {
             now += Duration::seconds(gap);
             let a = alarm(NAMES[i], state_of(st), now);
-            let service = axiom_ops::target::service_from_name(&a.alarm_name, "axiomcore-").unwrap_or_default();
+            let service = axiom_ops::remediate::target::service_from_name(&a.alarm_name, "axiomcore-").unwrap_or_default();
             let Some(obs) = world.get_mut(&service) else { continue };
             let mut state = states.get(&service).cloned().unwrap_or_default();
             let d = decide(&a, &p, Some(obs), &state, now);
@@ -714,7 +716,7 @@ fn a_flapping_incident_keeps_a_bounded_timeline() {
         apply(&d, &mut observed, &mut state, &a.event_key(), now);
     }
     let inc = state.incident.as_ref().expect("down-critical still fires");
-    assert!(inc.timeline.len() <= axiom_ops::state::TIMELINE_MAX);
+    assert!(inc.timeline.len() <= axiom_ops::remediate::state::TIMELINE_MAX);
     assert!(inc.elided > 1000);
     assert!(
         serde_json::to_string(&state).expect("json").len() < 100_000,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use axiom_ops::alarm::{parse, AlarmKind, AlarmState, Delivery, Inbound};
+use axiom_ops::remediate::alarm::{parse, AlarmKind, AlarmState, Delivery, Inbound};
 
 fn events() -> Vec<(String, serde_json::Value)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events");

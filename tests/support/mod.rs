@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
-use axiom_ops::config::Config;
-use axiom_ops::emulator::{self, Moto, Received, Seeded, CLUSTER};
-use axiom_ops::remediate::{App, Invocation};
+use axiom_ops::runtime::Config;
 use serde_json::Value;
+use testkit::{self as emulator, Moto, Received, Seeded, CLUSTER};
+use {
+    axiom_ops::remediate::App,
+    axiom_ops::runtime::{Invocation, Job},
+};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -46,7 +49,7 @@ impl Env {
 
     /// The function as Lambda would build it, talking to `sdk` (the emulator or a proxy).
     pub fn app_with(&self, sdk: &SdkConfig, dry_run: bool) -> App {
-        App::with_sdk(self.config(dry_run), sdk).expect("app")
+        App::build(self.config(dry_run), sdk).expect("app")
     }
 
     pub fn app(&self) -> App {

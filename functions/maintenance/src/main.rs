@@ -3,5 +3,5 @@
 // One event at a time per process: one thread is all it needs, and starts faster.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    axiom_ops::lambda::serve::<axiom_ops::maintenance::MaintenanceApp>().await
+    axiom_ops::runtime::serve::<axiom_ops::maintenance::MaintenanceApp>().await
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use axiom_ops::emulator::runtime_api::{Answer, FunctionProcess, RuntimeApi};
-use axiom_ops::emulator::{self, Moto, Seeded, CLUSTER};
 use serde_json::Value;
+use testkit::runtime_api::{Answer, FunctionProcess, RuntimeApi};
+use testkit::{self as emulator, Moto, Seeded, CLUSTER};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use axiom_ops::emulator::runtime_api::{Answer, FunctionProcess, RuntimeApi};
-use axiom_ops::emulator::{self, Moto, Seeded};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
+use testkit::runtime_api::{Answer, FunctionProcess, RuntimeApi};
+use testkit::{self as emulator, Moto, Seeded};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 

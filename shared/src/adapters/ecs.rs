@@ -3,10 +3,10 @@
 use aws_sdk_ecs::Client;
 use chrono::{DateTime, Utc};
 
-use crate::aws::{effect_error, port_error, Budget};
-use crate::decide::ServiceStatus;
-use crate::ports::{Certainty, EffectError, PortError, Services, TaskSpec, TaskState, Tasks};
-use crate::target::Target;
+use super::sdk::{effect_error, port_error, Budget};
+use crate::model::Target;
+use crate::model::{ServiceStatus, TaskSpec, TaskState};
+use crate::ports::{Certainty, EffectError, PortError, Services, Tasks};
 
 #[derive(Debug, Clone)]
 pub struct EcsServices {

@@ -1,11 +1,23 @@
-//! One AWS SDK adapter per port. Each is built per invocation around a shared client and the
-//! invocation's time budget.
+//! One adapter file per AWS service, each the only implementation of its port. Each is built per
+//! invocation around a client made once per cold start and the invocation's time budget.
+//!
+//! A Cargo feature per service keeps a function from linking an SDK crate its job never calls.
 
-pub mod alarms;
+pub mod sdk;
+
+#[cfg(feature = "autoscaling")]
+pub mod autoscaling;
+#[cfg(feature = "cloudwatch")]
+pub mod cloudwatch;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "ecs")]
 pub mod ecs;
-pub mod health;
-pub mod ledger;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "rds")]
 pub mod rds;
-pub mod scaling;
+#[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "ssm")]
 pub mod ssm;

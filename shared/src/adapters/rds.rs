@@ -4,12 +4,11 @@ use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 use chrono::{DateTime, Utc};
 
-use crate::aws::{effect_error, port_error, Budget};
-use crate::policy::Database;
-use crate::ports::{Certainty, Created, DbState, EffectError, PortError, SnapInfo, Snapshots};
+use super::sdk::{effect_error, port_error, Budget};
+use crate::model::{Created, DbState, SnapInfo, MANAGED_TAG};
+use crate::model::{Database, DbKind};
+use crate::ports::{Certainty, EffectError, PortError, Snapshots};
 
-/// Which snapshots are ours: this tag, and a name under `<db>-auto-`.
-pub const MANAGED_TAG: (&str, &str) = ("managed-by", "axiom-ops");
 /// RDS pages hold at most 100 records; each page is reduced to `SnapInfo` before the next.
 const PAGE: i32 = 100;
 
@@ -69,7 +68,7 @@ impl RdsSnapshots {
 impl Snapshots for RdsSnapshots {
     async fn database(&self, db: &Database) -> Result<Option<DbState>, PortError> {
         let cfg = self.config().map_err(PortError)?;
-        if db.kind == "cluster" {
+        if db.kind == DbKind::Cluster {
             let res = self
                 .client
                 .describe_db_clusters()
@@ -113,7 +112,7 @@ impl Snapshots for RdsSnapshots {
     ) -> Result<Created, EffectError> {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("create snapshot {id} of {}", db.id);
-        let res = if db.kind == "cluster" {
+        let res = if db.kind == DbKind::Cluster {
             self.client
                 .create_db_cluster_snapshot()
                 .db_cluster_identifier(&db.id)
@@ -168,7 +167,7 @@ impl Snapshots for RdsSnapshots {
         // Page by page: each is reduced to `SnapInfo` and dropped before the next is read.
         loop {
             let cfg = self.config().map_err(PortError)?;
-            let next = if db.kind == "cluster" {
+            let next = if db.kind == DbKind::Cluster {
                 let page = self
                     .client
                     .describe_db_cluster_snapshots()
@@ -229,7 +228,7 @@ impl Snapshots for RdsSnapshots {
     async fn delete(&self, db: &Database, id: &str) -> Result<(), EffectError> {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("delete snapshot {id}");
-        if db.kind == "cluster" {
+        if db.kind == DbKind::Cluster {
             self.client
                 .delete_db_cluster_snapshot()
                 .db_cluster_snapshot_identifier(id)
@@ -260,7 +259,7 @@ impl Snapshots for RdsSnapshots {
     ) -> Result<Created, EffectError> {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("copy {source_arn} to {id}");
-        let res = if db.kind == "cluster" {
+        let res = if db.kind == DbKind::Cluster {
             self.client
                 .copy_db_cluster_snapshot()
                 .source_db_cluster_snapshot_identifier(source_arn)
@@ -332,7 +331,7 @@ impl Snapshots for RdsSnapshots {
 
     async fn status(&self, db: &Database, id: &str) -> Result<Option<String>, PortError> {
         let cfg = self.config().map_err(PortError)?;
-        if db.kind == "cluster" {
+        if db.kind == DbKind::Cluster {
             let res = self
                 .client
                 .describe_db_cluster_snapshots()

@@ -4,8 +4,8 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 use serde_json::json;
 
-use crate::aws::{port_error, Budget};
-use crate::notify::Notification;
+use super::sdk::{port_error, Budget};
+use crate::model::Notification;
 use crate::ports::{Notifier, PortError};
 
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl Notifier for SnsNotifier {
             budget,
         } = self
         else {
-            tracing::info!(subject = %n.subject, severity = %n.severity, action = %n.action, outcome = %n.outcome, target = %n.target, "notification (no OPS_TOPIC_ARN: log only)");
+            tracing::info!(subject = %n.subject, severity = %n.severity, action = n.action.as_str(), outcome = %n.outcome, target = %n.target, "notification (no OPS_TOPIC_ARN: log only)");
             return Ok(None);
         };
         let machine = n.json.to_string();
@@ -72,7 +72,7 @@ impl Notifier for SnsNotifier {
             .message_structure("json")
             .message(body.to_string())
             .message_attributes("severity", attr(n.severity.as_str())?)
-            .message_attributes("action", attr(&n.action)?)
+            .message_attributes("action", attr(n.action.as_str())?)
             .message_attributes("outcome", attr(&n.outcome)?)
             .message_attributes("target", attr(&n.target)?)
             .customize()

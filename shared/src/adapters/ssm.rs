@@ -3,7 +3,7 @@
 use aws_sdk_ssm::types::ParameterType;
 use aws_sdk_ssm::Client;
 
-use crate::aws::{effect_error, port_error, Budget};
+use super::sdk::{effect_error, port_error, Budget};
 use crate::ports::{Certainty, EffectError, Parameters, PortError};
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,99 @@
+//! `Scaling` on Application Auto Scaling (ECS service desired count).
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
+use aws_sdk_applicationautoscaling::Client;
+
+use super::sdk::{effect_error, port_error, Budget};
+use crate::model::Target;
+use crate::ports::{Certainty, EffectError, PortError, Scaling};
+
+#[derive(Debug, Clone)]
+pub struct AppAutoScaling {
+    client: Client,
+    budget: Budget,
+}
+
+fn resource(t: &Target) -> String {
+    format!("service/{}/{}", t.cluster, t.service)
+}
+
+impl AppAutoScaling {
+    pub fn new(client: &Client, budget: Budget) -> AppAutoScaling {
+        AppAutoScaling {
+            client: client.clone(),
+            budget,
+        }
+    }
+
+    fn config(&self) -> Result<aws_sdk_applicationautoscaling::config::Builder, String> {
+        Ok(aws_sdk_applicationautoscaling::config::Builder::default()
+            .timeout_config(self.budget.timeouts()?))
+    }
+
+    async fn register(
+        &self,
+        t: &Target,
+        suspended: bool,
+        bounds: Option<(i32, i32)>,
+    ) -> Result<(), EffectError> {
+        let cfg = self.config().map_err(|message| EffectError {
+            certainty: Certainty::Failed,
+            message,
+        })?;
+        let state = SuspendedState::builder()
+            .dynamic_scaling_in_suspended(suspended)
+            .dynamic_scaling_out_suspended(suspended)
+            .scheduled_scaling_suspended(suspended)
+            .build();
+        self.client
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(resource(t))
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .set_min_capacity(bounds.map(|b| b.0))
+            .set_max_capacity(bounds.map(|b| b.1))
+            .suspended_state(state)
+            .customize()
+            .config_override(cfg)
+            .send()
+            .await
+            .map_err(|e| {
+                effect_error(
+                    &format!(
+                        "{} scaling of {t}",
+                        if suspended { "suspend" } else { "resume" }
+                    ),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+}
+
+impl Scaling for AppAutoScaling {
+    async fn bounds(&self, t: &Target) -> Result<Option<(i32, i32)>, PortError> {
+        let out = self
+            .client
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_ids(resource(t))
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .customize()
+            .config_override(self.config().map_err(PortError)?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("describe scaling of {t}"), e))?;
+        Ok(out
+            .scalable_targets()
+            .first()
+            .map(|s| (s.min_capacity(), s.max_capacity())))
+    }
+
+    async fn suspend(&self, t: &Target) -> Result<(), EffectError> {
+        self.register(t, true, None).await
+    }
+
+    async fn resume(&self, t: &Target, min: i32, max: i32) -> Result<(), EffectError> {
+        self.register(t, false, Some((min, max))).await
+    }
+}

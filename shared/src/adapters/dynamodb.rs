@@ -1,0 +1,329 @@
+//! `Ledger` on DynamoDB: `pk`/`sk` strings, TTL in `expires_at`, on-demand billing.
+//!
+//! | item             | pk                              | sk                          |
+//! |------------------|---------------------------------|-----------------------------|
+//! | handled event    | `event#<alarm>#<state>#<ms>`    | `event` (`dry_run` mode: `event#dry_run`) |
+//! | target state     | `target#<cluster>/<service>`    | `state` (`state#dry_run`)   |
+//! | decision (audit) | `target#…` or `alarm#<name>`    | `decision#<time>#<event>`   |
+//!
+//! Every write that guards an action is conditional, so two invocations never both act.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Number, Value};
+
+use super::sdk::{port_error, Budget};
+use crate::model::Notification;
+use crate::ports::{Claim, EventStatus, Ledger, Mode, PortError};
+
+/// How long handled-event items are kept for idempotency.
+pub const EVENT_TTL_DAYS: i64 = 14;
+/// How long audit items are kept.
+pub const AUDIT_TTL_DAYS: i64 = 400;
+
+#[derive(Debug, Clone)]
+pub struct DynamoLedger {
+    client: Client,
+    table: String,
+    budget: Budget,
+}
+
+fn event_keys(mode: Mode, event_key: &str) -> (String, &'static str) {
+    let sk = match mode {
+        Mode::Live => "event",
+        Mode::DryRun => "event#dry_run",
+    };
+    (format!("event#{event_key}"), sk)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+impl DynamoLedger {
+    pub fn new(client: &Client, table: &str, budget: Budget) -> DynamoLedger {
+        DynamoLedger {
+            client: client.clone(),
+            table: table.to_owned(),
+            budget,
+        }
+    }
+
+    fn config(&self) -> Result<aws_sdk_dynamodb::config::Builder, PortError> {
+        Ok(aws_sdk_dynamodb::config::Builder::default()
+            .timeout_config(self.budget.timeouts().map_err(PortError)?))
+    }
+}
+
+impl Ledger for DynamoLedger {
+    async fn claim(
+        &self,
+        mode: Mode,
+        event_key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, PortError> {
+        let (pk, sk) = event_keys(mode, event_key);
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("sk", s(sk))
+            .item("status", s("in_progress"))
+            .item("lease_until", n(lease_until.timestamp_millis()))
+            .item("claimed_at", s(now.to_rfc3339()))
+            .item("expires_at", n((now + Duration::days(EVENT_TTL_DAYS)).timestamp()))
+            // Free, or left to be finished: a failed/unknown action, an unsent notice, or a
+            // claim whose invocation died (its lease ran out).
+            .condition_expression(
+                "attribute_not_exists(pk) OR #s IN (:retry, :notifying) OR (#s = :in_progress AND lease_until < :now)",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":retry", s("retry"))
+            .expression_attribute_values(":notifying", s("notifying"))
+            .expression_attribute_values(":in_progress", s("in_progress"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .return_values(ReturnValue::AllOld)
+            .customize()
+            .config_override(self.config()?)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let old = out.attributes();
+                let notifying = old
+                    .and_then(|a| a.get("status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|st| st == "notifying");
+                let notice = old
+                    .and_then(|a| a.get("notice"))
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|txt| serde_json::from_str::<Notification>(txt).ok());
+                match (notifying, notice) {
+                    (true, Some(n)) => Ok(Claim::Notify(Box::new(n))),
+                    _ => Ok(Claim::Fresh),
+                }
+            }
+            Err(e) if is_conditional_failure(&e) => Ok(Claim::Duplicate),
+            Err(e) => Err(port_error(&format!("claim {pk} in {}", self.table), e)),
+        }
+    }
+
+    async fn finish(
+        &self,
+        mode: Mode,
+        event_key: &str,
+        status: EventStatus,
+        notice: Option<&Notification>,
+    ) -> Result<(), PortError> {
+        let (pk, sk) = event_keys(mode, event_key);
+        let status = match status {
+            EventStatus::Notifying => "notifying",
+            EventStatus::Done => "done",
+            EventStatus::Retry => "retry",
+        };
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .key("sk", s(sk))
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":s", s(status));
+        req = match notice {
+            Some(notice) => {
+                let text = serde_json::to_string(notice).map_err(|e| PortError(e.to_string()))?;
+                req.update_expression("SET #s = :s, notice = :n")
+                    .expression_attribute_values(":n", s(text))
+            }
+            None => req.update_expression("SET #s = :s REMOVE notice"),
+        };
+        req.customize()
+            .config_override(self.config()?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("mark {pk} {status}"), e))?;
+        Ok(())
+    }
+
+    async fn get_doc(&self, pk: &str, sk: &str) -> Result<Option<(Value, u64)>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .customize()
+            .config_override(self.config()?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("read {pk} {sk}"), e))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| PortError(format!("{pk} {sk} has no readable version")))?;
+        let doc = item
+            .get("state")
+            .and_then(|v| v.as_s().ok())
+            .map(|txt| serde_json::from_str(txt))
+            .transpose()
+            .map_err(|e| PortError(format!("{pk} {sk} is unreadable: {e}")))?
+            .unwrap_or(Value::Null);
+        Ok(Some((doc, version)))
+    }
+
+    async fn put_doc(
+        &self,
+        pk: &str,
+        sk: &str,
+        doc: &Value,
+        expected: Option<u64>,
+    ) -> Result<bool, PortError> {
+        let next = expected.map_or(1, |v| v + 1);
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk))
+            .item("sk", s(sk))
+            .item("version", n(next as i64))
+            .item("state", s(doc.to_string()))
+            .item("updated_at", s(Utc::now().to_rfc3339()));
+        req = match expected {
+            None => req.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => req
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(v as i64)),
+        };
+        match req.customize().config_override(self.config()?).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(port_error(&format!("write {pk} {sk}"), e)),
+        }
+    }
+
+    async fn record(&self, pk: &str, sk: &str, item: &Value) -> Result<(), PortError> {
+        let mut attrs = to_item(item);
+        attrs.insert("pk".into(), s(pk));
+        attrs.insert("sk".into(), s(sk));
+        attrs.insert(
+            "expires_at".into(),
+            n((Utc::now() + Duration::days(AUDIT_TTL_DAYS)).timestamp()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attrs))
+            .customize()
+            .config_override(self.config()?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("record {pk} {sk}"), e))?;
+        Ok(())
+    }
+
+    async fn history(&self, pk: &str) -> Result<Vec<Value>, PortError> {
+        self.query(pk, "decision#").await
+    }
+
+    async fn keys(&self, pk: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .query(pk, prefix)
+            .await?
+            .into_iter()
+            .filter_map(|v| v.get("sk").and_then(Value::as_str).map(str::to_owned))
+            .collect())
+    }
+}
+
+impl DynamoLedger {
+    /// Every item under `pk` whose `sk` starts with `prefix`, all pages, in key order.
+    async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Value>, PortError> {
+        let mut items = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":p", s(prefix))
+                .set_exclusive_start_key(start.take())
+                .customize()
+                .config_override(self.config()?)
+                .send()
+                .await
+                .map_err(|e| port_error(&format!("read {pk} {prefix}…"), e))?;
+            items.extend(out.items().iter().map(from_item));
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+/// A flat JSON object as a DynamoDB item: strings, numbers and booleans as themselves, nulls left
+/// out, anything nested as its JSON text.
+pub fn to_item(v: &Value) -> HashMap<String, AttributeValue> {
+    let mut out = HashMap::new();
+    if let Value::Object(m) = v {
+        for (k, v) in m {
+            let av = match v {
+                Value::Null => continue,
+                Value::Bool(b) => AttributeValue::Bool(*b),
+                Value::Number(x) => AttributeValue::N(x.to_string()),
+                Value::String(x) => AttributeValue::S(x.clone()),
+                other => AttributeValue::S(other.to_string()),
+            };
+            out.insert(k.clone(), av);
+        }
+    }
+    out
+}
+
+pub fn from_item(item: &HashMap<String, AttributeValue>) -> Value {
+    let mut m = Map::new();
+    for (k, v) in item {
+        let jv = match v {
+            AttributeValue::S(x) => Value::String(x.clone()),
+            AttributeValue::Bool(b) => Value::Bool(*b),
+            AttributeValue::N(x) => x
+                .parse::<i64>()
+                .map(Value::from)
+                .ok()
+                .or_else(|| {
+                    x.parse::<f64>()
+                        .ok()
+                        .and_then(Number::from_f64)
+                        .map(Value::Number)
+                })
+                .unwrap_or_else(|| Value::String(x.clone())),
+            _ => continue,
+        };
+        m.insert(k.clone(), jv);
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,50 @@
+//! RDS as the jobs see it: a database of the policy (an instance or an Aurora cluster) and its
+//! snapshots.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Which snapshots are ours: this tag, and a name under `<db>-auto-`.
+pub const MANAGED_TAG: (&str, &str) = ("managed-by", "axiom-ops");
+
+/// RDS names the two kinds with different APIs; everything else about them is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbKind {
+    #[default]
+    Instance,
+    /// An Aurora cluster.
+    Cluster,
+}
+
+/// A database the policy allows axiom-ops to snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub id: String,
+    #[serde(default)]
+    pub kind: DbKind,
+}
+
+/// A database as RDS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbState {
+    pub status: String,
+    pub arn: Option<String>,
+}
+
+/// A managed snapshot, reduced to what verification and retention need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapInfo {
+    pub id: String,
+    pub arn: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// It was there already (the same tick delivered again).
+    Existing,
+}

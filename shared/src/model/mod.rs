@@ -1,0 +1,20 @@
+//! The shared vocabulary: the nouns that policy, jobs, ports and adapters all speak.
+//!
+//! Nothing here does I/O or judges anything; it depends on no other module of the crate, so every
+//! other module may use it without creating a cycle.
+
+mod action;
+mod database;
+mod notice;
+mod payload;
+mod service;
+mod severity;
+mod target;
+
+pub use action::{Action, Effect, Outcome};
+pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
+pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};
+pub use payload::{keys_of, parse_time};
+pub use service::{ServiceStatus, TaskSpec, TaskState};
+pub use severity::Severity;
+pub use target::Target;

@@ -1,0 +1,135 @@
+//! `[guards]` and `[[rules]]`: what each alarm asks `remediate` for, and the guards around it
+//! (cooldowns, the circuit breaker).
+
+use std::time::Duration;
+
+use glob::Pattern;
+use serde::Deserialize;
+
+use super::{duration, Fields, PolicyError};
+use crate::model::{Action, Severity};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGuards {
+    #[serde(default = "default_restart_cooldown")]
+    restart_cooldown: String,
+    #[serde(default = "default_scale_out_cooldown")]
+    scale_out_cooldown: String,
+    #[serde(default = "default_circuit_max")]
+    circuit_max_restarts: u32,
+    #[serde(default = "default_circuit_window")]
+    circuit_window: String,
+}
+
+impl Default for RawGuards {
+    fn default() -> Self {
+        RawGuards {
+            restart_cooldown: default_restart_cooldown(),
+            scale_out_cooldown: default_scale_out_cooldown(),
+            circuit_max_restarts: default_circuit_max(),
+            circuit_window: default_circuit_window(),
+        }
+    }
+}
+
+fn default_restart_cooldown() -> String {
+    "10m".into()
+}
+fn default_scale_out_cooldown() -> String {
+    "5m".into()
+}
+fn default_circuit_max() -> u32 {
+    3
+}
+fn default_circuit_window() -> String {
+    "60m".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    alarm: String,
+    action: String,
+    #[serde(default)]
+    by: Option<i32>,
+    severity: Severity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guards {
+    pub restart_cooldown: Duration,
+    pub scale_out_cooldown: Duration,
+    pub circuit_max_restarts: u32,
+    pub circuit_window: Duration,
+}
+
+/// What an alarm in ALARM asks for: `action` (restart, scale_out or notify), and for a scale-out
+/// by how many tasks.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub pattern: String,
+    matcher: Pattern,
+    pub action: Action,
+    /// Tasks added by a scale-out (0 for the other actions).
+    pub scale_by: i32,
+    pub severity: Severity,
+}
+
+impl Rule {
+    pub fn matches(&self, alarm_name: &str) -> bool {
+        self.matcher.matches(alarm_name)
+    }
+}
+
+pub(super) fn guards(raw: &RawGuards, fields: &Fields) -> Result<Guards, PolicyError> {
+    let d = |field: &str, text: &str| duration::parse(fields, &format!("guards.{field}"), text);
+    let guards = Guards {
+        restart_cooldown: d("restart_cooldown", &raw.restart_cooldown)?,
+        scale_out_cooldown: d("scale_out_cooldown", &raw.scale_out_cooldown)?,
+        circuit_max_restarts: raw.circuit_max_restarts,
+        circuit_window: d("circuit_window", &raw.circuit_window)?,
+    };
+    if guards.circuit_max_restarts == 0 {
+        return Err(fields.invalid("guards.circuit_max_restarts", "must be at least 1"));
+    }
+    Ok(guards)
+}
+
+pub(super) fn rules(raw: &[RawRule], fields: &Fields) -> Result<Vec<Rule>, PolicyError> {
+    let mut rules = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let field = format!("rules[{i}] ({})", r.alarm);
+        // `glob` patterns match without compiling a regex: cheap at every cold start.
+        let matcher = Pattern::new(&r.alarm)
+            .map_err(|e| fields.invalid(&field, format!("bad alarm pattern: {e}")))?;
+        let (action, scale_by) = match (r.action.as_str(), r.by) {
+            ("restart", None) => (Action::Restart, 0),
+            ("notify", None) => (Action::Notify, 0),
+            ("scale_out", Some(by)) if by >= 1 => (Action::ScaleOut, by),
+            ("scale_out", Some(by)) => {
+                return Err(fields.invalid(&field, format!("by = {by}: must be at least 1")))
+            }
+            ("scale_out", None) => {
+                return Err(fields.invalid(&field, "scale_out needs `by`, e.g. by = 2"))
+            }
+            ("restart" | "notify", Some(_)) => {
+                return Err(fields.invalid(&field, "`by` only goes with scale_out"))
+            }
+            (other, _) => {
+                return Err(fields.invalid(
+                    &field,
+                    format!("action {other:?} is not one of restart, scale_out, notify"),
+                ))
+            }
+        };
+        rules.push(Rule {
+            pattern: r.alarm.clone(),
+            matcher,
+            action,
+            scale_by,
+            severity: r.severity,
+        });
+    }
+    Ok(rules)
+}

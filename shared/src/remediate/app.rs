@@ -1,0 +1,56 @@
+//! What a cold start of `remediate` builds once (configuration, the ECS client, the ledger and
+//! topic), and each invocation's composition of the ports over them.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::handler::{RemediateError, Remediator};
+use crate::adapters::dynamodb::DynamoLedger;
+use crate::adapters::ecs::EcsServices;
+use crate::adapters::sdk::Budget;
+use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
+
+#[derive(Clone)]
+pub struct App {
+    pub config: Arc<Config>,
+    pub ecs: aws_sdk_ecs::Client,
+    audit: Audit,
+}
+
+impl App {
+    /// The ledger, for reading an incident's history back.
+    pub fn ledger(&self) -> DynamoLedger {
+        self.audit.ledger(Budget::unbounded())
+    }
+}
+
+impl Job for App {
+    const NAME: &'static str = "remediate";
+    type Error = RemediateError;
+
+    fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<App, ConfigError> {
+        Ok(App {
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            audit: Audit::new(&config, sdk)?,
+            config: Arc::new(config),
+        })
+    }
+
+    async fn handle(
+        &self,
+        payload: &Value,
+        inv: &Invocation,
+        dry_run: bool,
+    ) -> Result<Value, RemediateError> {
+        let budget = Budget::until(inv.deadline);
+        let r = Remediator {
+            policy: &self.config.policy,
+            services: EcsServices::new(&self.ecs, budget),
+            ledger: self.audit.ledger(budget),
+            notifier: self.audit.notifier(budget),
+            dry_run: dry_run || self.config.dry_run,
+        };
+        r.handle(payload, inv).await
+    }
+}

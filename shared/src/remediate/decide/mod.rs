@@ -1,0 +1,269 @@
+//! The judgment: a pure function of (alarm, observed service, ledger state, policy, now).
+//!
+//! It plans the action, applies every guard (allowlist, bounds, resume-after-unknown, cooldown,
+//! circuit breaker) and returns the state to write before anything is done. Nothing here talks
+//! to AWS, so every branch is tested directly.
+
+mod on_alarm;
+mod on_ok;
+mod retry;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::alarm::{AlarmState, AlarmTransition};
+use super::state::{ActionStatus, Incident, TargetState};
+use super::target::{resolve, Resolution};
+use crate::model::{Action, Effect, ServiceStatus, Severity, Target};
+use crate::policy::{Policy, ServiceBounds};
+
+/// The facts of one decision about an allowlisted service that ECS knows.
+#[derive(Clone, Copy)]
+pub(super) struct Situation<'a> {
+    pub alarm: &'a AlarmTransition,
+    pub target: &'a Target,
+    pub bounds: &'a ServiceBounds,
+    pub observed: &'a ServiceStatus,
+    pub policy: &'a Policy,
+    pub now: DateTime<Utc>,
+}
+
+/// What the matching rule asks for (no rule: a SEV3 notice).
+#[derive(Clone, Copy)]
+pub(super) struct Asked {
+    pub action: Action,
+    pub scale_by: i32,
+    pub severity: Severity,
+}
+
+/// What the policy and the guards let happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Make the change in `effect`.
+    Act,
+    /// A retried action that turns out to have happened already: record it done.
+    AlreadyDone,
+    /// A guard held it back.
+    Suppressed,
+    /// Nothing to change.
+    NoAction,
+}
+
+/// Which guard or fact held an action back: the headline says it in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Held {
+    NotAllowlisted,
+    NoSuchService,
+    AtMax,
+    Cooldown,
+    CircuitOpen,
+    ChangedOutside,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub target: Option<Target>,
+    /// What was asked for: the notice's `action` attribute.
+    pub ask: Action,
+    pub verdict: Verdict,
+    pub held: Option<Held>,
+    pub effect: Option<Effect>,
+    pub severity: Severity,
+    /// Why, in a sentence an on-call engineer can read at 3 a.m.
+    pub reason: String,
+    /// Whether this decision is announced (suppression notices are rate-limited).
+    pub notify: bool,
+    /// The state to write before acting; `None` when there is no allowlisted target.
+    #[serde(skip)]
+    pub state: Option<TargetState>,
+    /// The incident this decision closed, for its timeline.
+    pub closed: Option<Incident>,
+    pub incident_id: Option<String>,
+    /// The service's desired count before and (if the effect succeeds) after.
+    pub before: Option<i32>,
+    pub after: Option<i32>,
+}
+
+impl Decision {
+    fn bare(
+        target: Option<Target>,
+        ask: Action,
+        verdict: Verdict,
+        severity: Severity,
+        reason: String,
+    ) -> Decision {
+        Decision {
+            target,
+            ask,
+            verdict,
+            held: None,
+            effect: None,
+            severity,
+            reason,
+            notify: false,
+            state: None,
+            closed: None,
+            incident_id: None,
+            before: None,
+            after: None,
+        }
+    }
+}
+
+/// Policy durations are validated to at most ten years, so this never saturates in practice.
+pub(super) fn dur(d: std::time::Duration) -> Duration {
+    crate::policy::duration::chrono(d)
+}
+
+pub(super) fn human(d: Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    if secs >= 3600 && secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs >= 60 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// Decides what to do about one alarm transition.
+///
+/// `observed` is `None` when the target is not allowlisted (nothing was looked up) or ECS does not
+/// know the service. `state` is the target's ledger state (default for a first sight).
+pub fn decide(
+    alarm: &AlarmTransition,
+    policy: &Policy,
+    observed: Option<&ServiceStatus>,
+    state: &TargetState,
+    now: DateTime<Utc>,
+) -> Decision {
+    let asked = policy
+        .rule_for(&alarm.alarm_name)
+        .map(|r| Asked {
+            action: r.action,
+            scale_by: r.scale_by,
+            severity: r.severity,
+        })
+        .unwrap_or(Asked {
+            action: Action::Notify,
+            scale_by: 0,
+            severity: Severity::Sev3,
+        });
+    let (ask, severity) = (asked.action, asked.severity);
+    let announce = alarm.state == AlarmState::Alarm;
+
+    let (target, bounds) = match resolve(alarm, policy) {
+        Resolution::Allowed(t, b) => (t, b),
+        Resolution::NotAllowed(t) => {
+            let reason = format!(
+                "{t} is not in the policy's allowlist ({}): no action",
+                allowlist(policy)
+            );
+            let mut d = Decision::bare(Some(t), ask, Verdict::NoAction, severity, reason);
+            d.held = Some(Held::NotAllowlisted);
+            d.notify = announce;
+            return d;
+        }
+        Resolution::Unknown => {
+            let reason = format!(
+                "{} names no ECS service (no ServiceName dimension, not `{}<service>-<signal>-<level>`): announced only",
+                alarm.alarm_name, policy.alarm_prefix
+            );
+            let mut d = Decision::bare(None, Action::Notify, Verdict::NoAction, severity, reason);
+            d.notify = announce;
+            return d;
+        }
+    };
+
+    let Some(observed) = observed else {
+        let reason = format!("ECS does not know the service {target}: nothing to act on");
+        let mut d = Decision::bare(
+            Some(target),
+            ask,
+            Verdict::NoAction,
+            severity.most_urgent(Severity::Sev2),
+            reason,
+        );
+        d.held = Some(Held::NoSuchService);
+        d.notify = announce;
+        return d;
+    };
+
+    let mut next = state.clone();
+    next.prune(
+        now,
+        dur(policy.guards.circuit_window)
+            .max(dur(policy.guards.restart_cooldown))
+            .max(dur(policy.guards.scale_out_cooldown)),
+    );
+
+    // A retry of an action whose outcome was unknown (or failed) finishes it, guards or not:
+    // the guards already let it through once.
+    if let Some(prev) = state.action_for(&alarm.event_key()) {
+        if prev.status != ActionStatus::Done {
+            return retry::resume(alarm, target, observed, next, prev.clone(), severity);
+        }
+        // Already acted on: the ledger's claim stops duplicates first; this keeps the decision
+        // itself idempotent should one slip through.
+        let mut d = Decision::bare(
+            Some(target),
+            ask,
+            Verdict::NoAction,
+            severity,
+            format!(
+                "{} was already acted on ({})",
+                alarm.alarm_name,
+                prev.kind.as_str()
+            ),
+        );
+        // Reached only when the claim was free again: the notice may not have gone out.
+        d.notify = alarm.state == AlarmState::Alarm || prev.kind == Action::Restore;
+        d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
+        d.state = Some(state.clone());
+        return d;
+    }
+
+    let situation = Situation {
+        alarm,
+        target: &target,
+        bounds,
+        observed,
+        policy,
+        now,
+    };
+    match alarm.state {
+        AlarmState::Alarm => on_alarm::on_alarm(situation, next, asked),
+        AlarmState::Ok => on_ok::on_ok(situation, next),
+        AlarmState::InsufficientData => {
+            let mut d = Decision::bare(
+                Some(target),
+                Action::None,
+                Verdict::NoAction,
+                Severity::Sev3,
+                format!("{} has insufficient data: no action", alarm.alarm_name),
+            );
+            d.incident_id = next.incident.as_ref().map(|i| i.id.clone());
+            d.state = Some(next);
+            d
+        }
+    }
+}
+
+fn allowlist(policy: &Policy) -> String {
+    let names: Vec<String> = policy
+        .services
+        .iter()
+        .map(|s| format!("{}/{}", policy.cluster, s.name))
+        .collect();
+    names.join(", ")
+}
+
+pub(super) fn first_line(s: &str) -> &str {
+    let line = s.lines().next().unwrap_or("");
+    match line.char_indices().nth(160) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}

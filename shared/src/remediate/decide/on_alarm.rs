@@ -1,0 +1,245 @@
+//! An ALARM: join (or open) the service's incident, plan the rule's action, and hold it back when
+//! a guard says so — at max, circuit open, cooldown.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{dur, first_line, human, Asked, Decision, Held, Situation, Verdict};
+use crate::model::{Action, Effect, Outcome, Severity};
+use crate::remediate::state::{ActionRecord, ActionStatus, Incident, TargetState, TimelineEntry};
+
+/// An ALARM of an allowlisted, existing service: open or join the incident, then every guard.
+pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> Decision {
+    let Situation {
+        alarm,
+        target,
+        bounds,
+        observed,
+        policy,
+        now,
+    } = s;
+    let Asked {
+        action: rule_action,
+        scale_by,
+        severity,
+    } = rule;
+    let ask = rule_action;
+    // A notice-only alarm (warnings, certificates…) joins no incident: an incident is what
+    // remediation opened and closes, and a warning that stays up must not hold it open.
+    let (incident_id, circuit_open) = if !matches!(rule_action, Action::Restart | Action::ScaleOut)
+    {
+        if let Some(inc) = next.incident.as_mut() {
+            inc.note(TimelineEntry {
+                at: alarm.state_time,
+                what: format!("{} ALARM (notice only)", alarm.alarm_name),
+                outcome: Outcome::NoAction,
+            });
+        }
+        (next.incident.as_ref().map(|i| i.id.clone()), false)
+    } else {
+        let incident = next.incident.get_or_insert_with(|| Incident {
+            id: format!("{target}@{}", alarm.state_time.format("%Y%m%dT%H%M%S%.3fZ")),
+            opened_at: alarm.state_time,
+            pre_incident_desired: observed.desired,
+            firing: BTreeSet::new(),
+            fired: BTreeSet::new(),
+            severity,
+            circuit_open: false,
+            last_set_desired: None,
+            timeline: Vec::new(),
+            elided: 0,
+        });
+        incident.firing.insert(alarm.alarm_name.clone());
+        incident.fired.insert(alarm.alarm_name.clone());
+        incident.severity = incident.severity.most_urgent(severity);
+        incident.note(TimelineEntry {
+            at: alarm.state_time,
+            what: format!("{} ALARM: {}", alarm.alarm_name, first_line(&alarm.reason)),
+            outcome: Outcome::NoAction,
+        });
+        (Some(incident.id.clone()), incident.circuit_open)
+    };
+
+    let mut d = Decision::bare(
+        Some(target.clone()),
+        ask,
+        Verdict::NoAction,
+        severity,
+        String::new(),
+    );
+    d.incident_id = incident_id;
+    d.before = Some(observed.desired);
+    d.notify = true;
+
+    let guards = &policy.guards;
+    let (kind, effect, cooldown) = match rule_action {
+        Action::Restart => (
+            Action::Restart,
+            Effect::Restart,
+            dur(guards.restart_cooldown),
+        ),
+        Action::ScaleOut => {
+            if observed.desired >= bounds.max {
+                d.reason = format!(
+                    "{} is in ALARM but {} is already at its maximum of {} tasks: no scale-out",
+                    alarm.alarm_name, bounds.name, bounds.max
+                );
+                d.after = Some(observed.desired);
+                d.held = Some(Held::AtMax);
+                note_held(
+                    &mut next,
+                    now,
+                    format!("scale-out held: already at max {}", bounds.max),
+                    Outcome::NoAction,
+                );
+                d.state = Some(next);
+                return d;
+            }
+            let to = observed
+                .desired
+                .saturating_add(scale_by)
+                .clamp(bounds.min, bounds.max);
+            (
+                Action::ScaleOut,
+                Effect::SetDesired {
+                    from: observed.desired,
+                    to,
+                },
+                dur(guards.scale_out_cooldown),
+            )
+        }
+        // Notify: the rule asks for a notice only (rules name nothing else).
+        _ => {
+            d.reason = format!(
+                "{} is in ALARM; the policy asks for a notice only",
+                alarm.alarm_name
+            );
+            d.state = Some(next);
+            return d;
+        }
+    };
+
+    if circuit_open {
+        d.verdict = Verdict::Suppressed;
+        d.held = Some(Held::CircuitOpen);
+        d.severity = Severity::Sev1;
+        d.reason = format!(
+            "remediation exhausted, a human is needed: the circuit for {} is open until the incident closes ({} asked for {})",
+            bounds.name,
+            alarm.alarm_name,
+            kind.as_str()
+        );
+        d.notify = suppression_notice(&mut next, dur(guards.restart_cooldown), now);
+        d.state = Some(next);
+        return d;
+    }
+
+    if kind == Action::Restart {
+        let window = dur(guards.circuit_window);
+        let recent = next.count_since(Action::Restart, now - window);
+        if recent >= guards.circuit_max_restarts as usize {
+            if let Some(inc) = next.incident.as_mut() {
+                inc.circuit_open = true;
+                inc.severity = Severity::Sev1;
+            }
+            next.last_suppression_notice = Some(now);
+            d.verdict = Verdict::Suppressed;
+            d.held = Some(Held::CircuitOpen);
+            d.severity = Severity::Sev1;
+            note_held(
+                &mut next,
+                now,
+                format!("circuit opened after {recent} restarts: a human is needed"),
+                Outcome::Suppressed,
+            );
+            d.reason = format!(
+                "remediation exhausted, a human is needed: {recent} restarts of {} in the last {} did not clear it; no more actions until the incident closes",
+                bounds.name,
+                human(window)
+            );
+            d.state = Some(next);
+            return d;
+        }
+    }
+
+    if let Some(last) = next.last(kind) {
+        let since = now - last.at;
+        if since < cooldown {
+            d.verdict = Verdict::Suppressed;
+            d.held = Some(Held::Cooldown);
+            d.reason = format!(
+                "{} asked for {} but the last one was {} ago (cooldown {}): suppressed",
+                alarm.alarm_name,
+                kind.as_str(),
+                human(since),
+                human(cooldown)
+            );
+            d.notify = suppression_notice(&mut next, cooldown, now);
+            note_held(
+                &mut next,
+                now,
+                format!(
+                    "{} suppressed (cooldown, last {} ago)",
+                    kind.as_str(),
+                    human(since)
+                ),
+                Outcome::Suppressed,
+            );
+            d.state = Some(next);
+            return d;
+        }
+    }
+
+    next.actions.push(ActionRecord {
+        kind,
+        at: now,
+        event_key: alarm.event_key(),
+        effect,
+        status: ActionStatus::Pending,
+    });
+    d.verdict = Verdict::Act;
+    d.effect = Some(effect);
+    d.after = Some(match effect {
+        Effect::SetDesired { to, .. } => to,
+        Effect::Restart => observed.desired,
+    });
+    d.reason = match effect {
+        Effect::Restart => format!(
+            "{} is in ALARM: {}",
+            alarm.alarm_name,
+            first_line(&alarm.reason)
+        ),
+        Effect::SetDesired { from, to } => format!(
+            "{} is in ALARM: desired count {from}→{to} (max {}): {}",
+            alarm.alarm_name,
+            bounds.max,
+            first_line(&alarm.reason)
+        ),
+    };
+    d.state = Some(next);
+    d
+}
+
+/// Puts a held-back action on the incident's timeline, so its story shows the suppressions too.
+pub(super) fn note_held(
+    state: &mut TargetState,
+    at: DateTime<Utc>,
+    what: String,
+    outcome: Outcome,
+) {
+    if let Some(inc) = state.incident.as_mut() {
+        inc.note(TimelineEntry { at, what, outcome });
+    }
+}
+
+/// At most one suppression notice per target per cooldown window: a storm stays one message.
+fn suppression_notice(state: &mut TargetState, window: Duration, now: DateTime<Utc>) -> bool {
+    match state.last_suppression_notice {
+        Some(last) if now - last < window => false,
+        _ => {
+            state.last_suppression_notice = Some(now);
+            true
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! An OK: the alarm leaves its incident; when the last one is OK the incident closes, and a
+//! scale-out we made is undone unless someone changed the count since.
+
+use super::{Decision, Held, Situation, Verdict};
+use crate::model::{Action, Effect, Outcome, Severity};
+use crate::remediate::state::{ActionRecord, ActionStatus, TargetState, TimelineEntry};
+
+/// An OK: the alarm leaves the incident; the last one out closes it and undoes our scale-out.
+pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
+    let Situation {
+        alarm,
+        target,
+        bounds,
+        observed,
+        now,
+        ..
+    } = s;
+    let mut d = Decision::bare(
+        Some(target.clone()),
+        Action::None,
+        Verdict::NoAction,
+        Severity::Sev3,
+        String::new(),
+    );
+    d.before = Some(observed.desired);
+    let Some(incident) = next.incident.as_mut() else {
+        d.reason = format!(
+            "{} is OK and no incident is open: nothing to do",
+            alarm.alarm_name
+        );
+        d.state = Some(next);
+        return d;
+    };
+    d.incident_id = Some(incident.id.clone());
+    d.severity = incident.severity;
+    if !incident.firing.remove(&alarm.alarm_name) {
+        d.reason = format!(
+            "{} is OK; it did not fire in the open incident {}",
+            alarm.alarm_name, incident.id
+        );
+        d.state = Some(next);
+        return d;
+    }
+    incident.note(TimelineEntry {
+        at: alarm.state_time,
+        what: format!("{} OK", alarm.alarm_name),
+        outcome: Outcome::NoAction,
+    });
+    if !incident.firing.is_empty() {
+        d.reason = format!(
+            "{} is OK; the incident stays open while {} still fire",
+            alarm.alarm_name,
+            incident
+                .firing
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        d.state = Some(next);
+        return d;
+    }
+
+    // Every alarm of the incident is OK again: close it, and undo our scale-out if it is ours.
+    let closed = incident.clone();
+    next.incident = None;
+    d.notify = true;
+    d.ask = Action::Restore;
+    let restore_to = closed.pre_incident_desired.clamp(bounds.min, bounds.max);
+    match closed.last_set_desired {
+        None => {
+            d.ask = Action::None;
+            d.reason = "every alarm of the incident is OK again; no scale-out to undo".to_owned();
+        }
+        Some(ours) if observed.desired != ours => {
+            d.held = Some(Held::ChangedOutside);
+            d.reason = format!(
+                "every alarm of the incident is OK again; desired count is {} but we set {ours}: changed outside axiom-ops, left alone",
+                observed.desired
+            );
+        }
+        Some(_) if observed.desired == restore_to => {
+            d.reason = format!(
+                "every alarm of the incident is OK again; desired count is already {restore_to}"
+            );
+        }
+        Some(_) => {
+            let effect = Effect::SetDesired {
+                from: observed.desired,
+                to: restore_to,
+            };
+            next.actions.push(ActionRecord {
+                kind: Action::Restore,
+                at: now,
+                event_key: alarm.event_key(),
+                effect,
+                status: ActionStatus::Pending,
+            });
+            d.verdict = Verdict::Act;
+            d.effect = Some(effect);
+            d.after = Some(restore_to);
+            d.reason = format!(
+                "every alarm of the incident is OK again: desired count back to the pre-incident {} (min {})",
+                closed.pre_incident_desired, bounds.min
+            );
+        }
+    }
+    d.closed = Some(closed);
+    d.state = Some(next);
+    d
+}

@@ -1,0 +1,329 @@
+//! The `remediate` job over its ports: an alarm transition in, at most one guarded action out,
+//! all of it recorded and announced.
+//!
+//! parse → claim (once per transition) → observe → decide (pure) → reserve (the target's state,
+//! written conditionally) → act → settle → record → notify.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::alarm::{self, AlarmTransition, Inbound, ParseError};
+use super::decide::{decide, Decision, Verdict};
+use super::notice;
+use super::state::{self, state_sk, target_pk, Stored};
+use super::target::{resolve, Resolution};
+use crate::idempotency::{Handled, Once, OnceError, Settle};
+use crate::model::{Effect, LedgerKeys, Outcome};
+use crate::policy::Policy;
+use crate::ports::{Certainty, Ledger, Mode, Notifier, PortError, Services};
+use crate::runtime::Invocation;
+use crate::versioned::{self, Attempt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemediateError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("ledger: {0}")]
+    Ledger(PortError),
+    #[error("observing {target}: {error}")]
+    Observe { target: String, error: PortError },
+    #[error("{0}: the target's state kept changing under us; retry")]
+    Contention(String),
+    #[error("{event_key}: {outcome} ({error}); recorded and announced, failing so Lambda retries")]
+    Action {
+        event_key: String,
+        outcome: &'static str,
+        error: String,
+    },
+    #[error("notify: {0}")]
+    Notify(PortError),
+}
+
+impl From<OnceError> for RemediateError {
+    fn from(e: OnceError) -> Self {
+        match e {
+            OnceError::Ledger(e) => RemediateError::Ledger(e),
+            OnceError::Notify(e) => RemediateError::Notify(e),
+        }
+    }
+}
+
+/// The composition of the ports for one invocation.
+pub struct Remediator<'a, S, L, N> {
+    pub policy: &'a Policy,
+    pub services: S,
+    pub ledger: L,
+    pub notifier: N,
+    pub dry_run: bool,
+}
+
+impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
+    fn mode(&self) -> Mode {
+        Mode::of(self.dry_run)
+    }
+
+    /// Handles one payload of any accepted shape; the returned JSON is the decision report.
+    pub async fn handle(&self, payload: &Value, inv: &Invocation) -> Result<Value, RemediateError> {
+        let alarms = match alarm::parse(payload)? {
+            Inbound::Ignored { what } => {
+                tracing::info!(%what, "acknowledged and ignored");
+                return Ok(json!({ "ignored": what }));
+            }
+            Inbound::Alarms(a) => a,
+        };
+        let mut results = Vec::with_capacity(alarms.len());
+        let mut first_error = None;
+        for a in &alarms {
+            match self.handle_alarm(a, inv).await {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    tracing::error!(alarm = %a.alarm_name, error = %e, "alarm not fully handled");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            // Any record left unfinished fails the invocation; finished ones are duplicates on retry.
+            Some(e) => Err(e),
+            None => Ok(json!({ "results": results })),
+        }
+    }
+
+    async fn handle_alarm(
+        &self,
+        a: &AlarmTransition,
+        inv: &Invocation,
+    ) -> Result<Value, RemediateError> {
+        let key = a.event_key();
+        let once = Once {
+            ledger: &self.ledger,
+            notifier: &self.notifier,
+            mode: self.mode(),
+        };
+        match once.run(&key, inv, self.work(a, &key, inv)).await? {
+            Handled::Duplicate => {
+                Ok(json!({ "event_key": key, "alarm": a.alarm_name, "duplicate": true }))
+            }
+            Handled::Renotified(n) => Ok(
+                json!({ "event_key": key, "alarm": a.alarm_name, "renotified": true, "subject": n.subject }),
+            ),
+            Handled::Fresh(report) => Ok(report),
+        }
+    }
+
+    /// Everything after the claim: its notice goes out through the claim, at least once.
+    async fn work(
+        &self,
+        a: &AlarmTransition,
+        key: &str,
+        inv: &Invocation,
+    ) -> Settle<Value, RemediateError> {
+        let now = inv.now;
+        let decision = match self.decide_and_reserve(a, now).await {
+            Ok(d) => d,
+            // Nothing was changed: the claim is released so Lambda's retry handles it afresh.
+            Err(e) => return Settle::Retry(e, None),
+        };
+
+        let (outcome, error) = self.act(&decision).await;
+
+        if matches!(decision.verdict, Verdict::Act | Verdict::AlreadyDone) {
+            if let Err(e) = self.settle(&decision, key, outcome, now).await {
+                return Settle::Retry(e, None);
+            }
+        }
+
+        let pk = decision
+            .target
+            .as_ref()
+            .map(target_pk)
+            .unwrap_or_else(|| format!("alarm#{}", a.alarm_name));
+        let sk = format!(
+            "decision#{}#{key}",
+            Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        );
+        let keys = LedgerKeys { pk, sk };
+        let entry = audit_entry(a, &decision, outcome, error.as_deref(), inv, self.dry_run);
+        if let Err(e) = self.ledger.record(&keys.pk, &keys.sk, &entry).await {
+            return Settle::Retry(RemediateError::Ledger(e), None);
+        }
+
+        tracing::info!(
+            event_key = %key,
+            alarm = %a.alarm_name,
+            target = decision.target.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            action = decision.ask.as_str(),
+            outcome = outcome.as_str(),
+            severity = %decision.severity,
+            reason = %decision.reason,
+            "decision"
+        );
+
+        let notice = decision
+            .notify
+            .then(|| notice::build(a, &decision, outcome, &keys, error.as_deref(), Utc::now()));
+        if matches!(outcome, Outcome::Failed | Outcome::Unknown) {
+            // The retry must redo the action, not just the notice.
+            let e = RemediateError::Action {
+                event_key: key.to_owned(),
+                outcome: outcome.as_str(),
+                error: error.unwrap_or_default(),
+            };
+            return Settle::Retry(e, notice);
+        }
+        let mut report = entry;
+        if let Value::Object(m) = &mut report {
+            m.insert("notified".into(), Value::Bool(notice.is_some()));
+            m.insert("ledger".into(), json!(keys));
+        }
+        Settle::Done(report, notice)
+    }
+
+    /// Decides on fresh state and writes the new state conditionally; when another invocation
+    /// wrote first, decides again on what it wrote. Only the winner of the write may act.
+    async fn decide_and_reserve(
+        &self,
+        a: &AlarmTransition,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, RemediateError> {
+        let resolution = resolve(a, self.policy);
+        let Resolution::Allowed(target, _) = &resolution else {
+            return Ok(decide(a, self.policy, None, &Default::default(), now));
+        };
+        let (pk, sk) = (target_pk(target), state_sk(self.mode()));
+        let won = versioned::until_written(|| async {
+            let Stored {
+                state: stored,
+                version,
+            } = state::load(&self.ledger, self.mode(), target)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            let mut observed =
+                self.services
+                    .describe(target)
+                    .await
+                    .map_err(|error| RemediateError::Observe {
+                        target: target.to_string(),
+                        error,
+                    })?;
+            if self.dry_run {
+                // A dry run sees the service as if its earlier would-be changes had been made, so
+                // its whole sequence (scale out, cooldown, restore) is the live one.
+                if let (Some(o), Some(n)) = (
+                    observed.as_mut(),
+                    stored.incident.as_ref().and_then(|i| i.last_set_desired),
+                ) {
+                    o.desired = n;
+                }
+            }
+            let d = decide(a, self.policy, observed.as_ref(), &stored, now);
+            match &d.state {
+                Some(next) if next != &stored => {
+                    if versioned::save(&self.ledger, &pk, sk, next, version)
+                        .await
+                        .map_err(RemediateError::Ledger)?
+                    {
+                        Ok::<_, RemediateError>(Attempt::Won(d))
+                    } else {
+                        tracing::info!(%target, "state changed by a concurrent invocation; deciding again");
+                        Ok(Attempt::Lost)
+                    }
+                }
+                _ => Ok(Attempt::Won(d)),
+            }
+        })
+        .await?;
+        won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+    }
+
+    async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {
+        match d.verdict {
+            Verdict::Suppressed => (Outcome::Suppressed, None),
+            Verdict::NoAction => (Outcome::NoAction, None),
+            Verdict::AlreadyDone => (Outcome::Done, None),
+            Verdict::Act if self.dry_run => (Outcome::DryRun, None),
+            Verdict::Act => {
+                let (Some(target), Some(effect)) = (&d.target, d.effect) else {
+                    return (Outcome::NoAction, None);
+                };
+                let res = match effect {
+                    Effect::Restart => self.services.restart(target).await,
+                    Effect::SetDesired { to, .. } => self.services.set_desired(target, to).await,
+                };
+                match res {
+                    Ok(()) => (Outcome::Done, None),
+                    Err(e) => {
+                        let outcome = match e.certainty {
+                            Certainty::Failed => Outcome::Failed,
+                            Certainty::Unknown => Outcome::Unknown,
+                        };
+                        (outcome, Some(e.message))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the action's outcome into the target's state (cooldowns, incident timeline).
+    async fn settle(
+        &self,
+        d: &Decision,
+        key: &str,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), RemediateError> {
+        let Some(target) = &d.target else {
+            return Ok(());
+        };
+        let (pk, sk) = (target_pk(target), state_sk(self.mode()));
+        let what = notice::headline(d, outcome);
+        let won = versioned::until_written(|| async {
+            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            state.settle(key, outcome, d.effect, now, &what);
+            let written = versioned::save(&self.ledger, &pk, sk, &state, version)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            Ok::<_, RemediateError>(if written {
+                Attempt::Won(())
+            } else {
+                Attempt::Lost
+            })
+        })
+        .await?;
+        won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+    }
+}
+
+fn audit_entry(
+    a: &AlarmTransition,
+    d: &Decision,
+    outcome: Outcome,
+    error: Option<&str>,
+    inv: &Invocation,
+    dry_run: bool,
+) -> Value {
+    json!({
+        "at": inv.now.to_rfc3339(),
+        "event_key": a.event_key(),
+        "alarm": a.alarm_name,
+        "state": a.state,
+        "state_time": a.state_time.to_rfc3339(),
+        "kind": a.kind,
+        "delivery": a.delivery,
+        "target": d.target.as_ref().map(|t| t.to_string()),
+        "action": d.ask.as_str(),
+        "outcome": outcome.as_str(),
+        "severity": d.severity,
+        "reason": d.reason,
+        "held_by": d.held,
+        "before": d.before,
+        "after": d.after,
+        "error": error,
+        "incident_id": d.incident_id,
+        "closed_incident": d.closed.as_ref().map(|i| notice::timeline_text(i, a.state_time)),
+        "request_id": inv.request_id,
+        "dry_run": dry_run,
+    })
+}

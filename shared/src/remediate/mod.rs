@@ -1,0 +1,26 @@
+//! The `remediate` job: CloudWatch alarms in, guarded restarts and scale-outs of ECS services
+//! out, every decision recorded and announced.
+//!
+//! | step | module |
+//! |---|---|
+//! | parse every alarm shape into one `AlarmTransition` | `alarm` |
+//! | which service it names, and whether it is allowlisted | `target` |
+//! | what the ledger remembers per service (incident, recent actions) | `state` |
+//! | decide (pure): the plan, every guard, the state to write | `decide` |
+//! | the notice of a decision and an incident's timeline | `notice` |
+//! | claim → observe → decide → reserve → act → settle → record → notify | `handler` |
+//! | what a cold start builds, and the ports for one invocation | `app` |
+
+pub mod alarm;
+pub mod decide;
+pub mod handler;
+pub mod notice;
+pub mod state;
+pub mod target;
+
+#[cfg(feature = "remediate")]
+mod app;
+
+#[cfg(feature = "remediate")]
+pub use app::App;
+pub use handler::{RemediateError, Remediator};

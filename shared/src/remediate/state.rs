@@ -1,0 +1,186 @@
+//! What the ledger remembers about one target between invocations: the open incident and the
+//! recent actions that cooldowns and the circuit breaker count. It is a versioned ledger document
+//! at `target#<cluster>/<service>`, `state` (`state#dry_run` for dry runs).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Action, Effect, Outcome, Severity, Target};
+use crate::ports::{Ledger, Mode, PortError};
+use crate::versioned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Reserved in the ledger; the AWS call is being made.
+    Pending,
+    Done,
+    Unknown,
+    Failed,
+}
+
+/// An action taken (or being taken) on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// `Restart`, `ScaleOut` or `Restore`.
+    pub kind: Action,
+    pub at: DateTime<Utc>,
+    pub event_key: String,
+    pub effect: Effect,
+    pub status: ActionStatus,
+}
+
+impl ActionRecord {
+    /// Whether it counts for cooldowns and the circuit breaker: anything that may have happened.
+    pub fn counts(&self) -> bool {
+        self.status != ActionStatus::Failed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub what: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub opened_at: DateTime<Utc>,
+    /// The desired count before the incident: what a close restores.
+    pub pre_incident_desired: i32,
+    /// Alarms of this incident still in ALARM; the incident closes when this is empty.
+    pub firing: BTreeSet<String>,
+    /// Every alarm that fired during the incident.
+    pub fired: BTreeSet<String>,
+    pub severity: Severity,
+    pub circuit_open: bool,
+    /// The desired count we last set: a close restores only if nobody has changed it since.
+    pub last_set_desired: Option<i32>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries dropped from the middle to keep the ledger item (400 KB) and the close
+    /// notice (SNS 256 KB) bounded through a long, flapping incident.
+    #[serde(default)]
+    pub elided: u32,
+}
+
+/// Entries an incident keeps: the first ones (how it started) and the latest.
+pub const TIMELINE_MAX: usize = 60;
+pub const TIMELINE_HEAD: usize = 10;
+
+impl Incident {
+    pub fn note(&mut self, entry: TimelineEntry) {
+        self.timeline.push(entry);
+        if self.timeline.len() > TIMELINE_MAX {
+            self.timeline.remove(TIMELINE_HEAD);
+            self.elided += 1;
+        }
+    }
+}
+
+/// The ledger partition of a target: its state and its decisions.
+pub fn target_pk(target: &Target) -> String {
+    format!("target#{target}")
+}
+
+/// The sort key of a target's state; a dry run keeps its own.
+pub fn state_sk(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "state",
+        Mode::DryRun => "state#dry_run",
+    }
+}
+
+/// A target's state with the version it was read at (`None`: never written).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stored {
+    pub state: TargetState,
+    pub version: Option<u64>,
+}
+
+/// A target's state as the ledger holds it; a target never seen has the default state.
+pub async fn load<L: Ledger>(ledger: &L, mode: Mode, target: &Target) -> Result<Stored, PortError> {
+    let stored = versioned::load(ledger, &target_pk(target), state_sk(mode)).await?;
+    Ok(
+        stored.map_or_else(Stored::default, |(state, version)| Stored {
+            state,
+            version: Some(version),
+        }),
+    )
+}
+
+/// The per-target state in the ledger. `Default` is a target never seen before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetState {
+    pub incident: Option<Incident>,
+    pub actions: Vec<ActionRecord>,
+    pub last_suppression_notice: Option<DateTime<Utc>>,
+}
+
+impl TargetState {
+    /// Counting actions of `kind` since `since`.
+    pub fn count_since(&self, kind: Action, since: DateTime<Utc>) -> usize {
+        self.actions
+            .iter()
+            .filter(|a| a.kind == kind && a.counts() && a.at > since)
+            .count()
+    }
+
+    pub fn last(&self, kind: Action) -> Option<&ActionRecord> {
+        self.actions
+            .iter()
+            .filter(|a| a.kind == kind && a.counts())
+            .max_by_key(|a| a.at)
+    }
+
+    pub fn action_for(&self, event_key: &str) -> Option<&ActionRecord> {
+        self.actions.iter().find(|a| a.event_key == event_key)
+    }
+
+    /// Drops action records older than `keep`, except unfinished ones of the last day, which a
+    /// retry may still need to finish.
+    pub fn prune(&mut self, now: DateTime<Utc>, keep: Duration) {
+        let finished_cutoff = now - keep;
+        let unfinished_cutoff = now - Duration::days(1).max(keep);
+        self.actions.retain(|a| match a.status {
+            ActionStatus::Pending | ActionStatus::Unknown => a.at > unfinished_cutoff,
+            ActionStatus::Done | ActionStatus::Failed => a.at > finished_cutoff,
+        });
+    }
+
+    /// Writes the outcome of an action back after the AWS call.
+    pub fn settle(
+        &mut self,
+        event_key: &str,
+        outcome: Outcome,
+        effect: Option<Effect>,
+        now: DateTime<Utc>,
+        what: &str,
+    ) {
+        let status = match outcome {
+            Outcome::Done | Outcome::DryRun => ActionStatus::Done,
+            Outcome::Failed => ActionStatus::Failed,
+            Outcome::Unknown => ActionStatus::Unknown,
+            Outcome::Suppressed | Outcome::NoAction => return,
+        };
+        // A change confirmed on retry carries no new effect: the record's own effect is the one.
+        let mut effect = effect;
+        if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
+            a.status = status;
+            effect = effect.or(Some(a.effect));
+        }
+        if let Some(inc) = self.incident.as_mut() {
+            if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (effect, status) {
+                inc.last_set_desired = Some(to);
+            }
+            inc.note(TimelineEntry {
+                at: now,
+                what: what.to_owned(),
+                outcome,
+            });
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Where every job records and announces: the ledger table and the ops topic. Built once per cold
+//! start; each invocation gets adapters bounded by its own deadline.
+
+use super::{Config, ConfigError};
+use crate::adapters::dynamodb::DynamoLedger;
+use crate::adapters::sdk::Budget;
+use crate::adapters::sns::SnsNotifier;
+
+#[derive(Clone)]
+pub struct Audit {
+    dynamodb: aws_sdk_dynamodb::Client,
+    sns: aws_sdk_sns::Client,
+    table: String,
+    topic_arn: Option<String>,
+}
+
+impl Audit {
+    /// Fails without `OPS_LEDGER_TABLE`: every job records before it changes anything.
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Audit, ConfigError> {
+        let table = config.require_ledger()?.to_owned();
+        if config.topic_arn.is_none() {
+            tracing::warn!("OPS_TOPIC_ARN is not set: notifications go to the log only");
+        }
+        Ok(Audit {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            table,
+            topic_arn: config.topic_arn.clone(),
+        })
+    }
+
+    /// The ledger for one invocation: recording may use the time its actions left over.
+    pub fn ledger(&self, budget: Budget) -> DynamoLedger {
+        DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping())
+    }
+
+    pub fn notifier(&self, budget: Budget) -> SnsNotifier {
+        SnsNotifier::new(
+            &self.sns,
+            self.topic_arn.as_deref(),
+            budget.for_bookkeeping(),
+        )
+    }
+}
