@@ -19,7 +19,7 @@ pub fn keys_of(v: &Value) -> String {
     }
 }
 
-/// RFC 3339, or CloudWatch's `2019-10-02T17:04:40.985+0000`.
+/// CloudWatch writes `2019-10-02T17:04:40.985+0000`; EventBridge and SNS envelopes use RFC 3339.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))

@@ -351,8 +351,6 @@ fn shared_dimensions(
     shared
 }
 
-/// CloudWatch writes `2019-10-02T17:04:40.985+0000`; EventBridge and SNS envelopes use RFC 3339.
-
 #[cfg(test)]
 mod tests {
     use super::*;
