@@ -21,13 +21,18 @@ test: venv
 
 lint: venv
 	cargo fmt --all -- --check
+	python3 .ci/module-cycles shared/src
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
 	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 
+# One package per build: each function is compiled with its own job's features only.
 release:
-	cargo build --release -p remediate -p snapshot
+	cargo build --release -p remediate
+	cargo build --release -p snapshot
+	cargo build --release -p maintenance
+	cargo build --release -p floor
 
 bench: venv release
 	cargo bench -p axiom-ops --bench decide
