@@ -1,7 +1,8 @@
 //! `Health`: the guide's `curl …/health`, as an HTTP GET with a short timeout.
 //!
-//! The client (and its TLS set-up, with the Mozilla roots compiled in) is built at the first
-//! check, not at cold start: most invocations of `maintenance` never reach the health step.
+//! The client (and its TLS set-up: the Mozilla roots compiled in, and the host's own for an
+//! internal endpoint) is built at the first check, not at cold start: most invocations of
+//! `maintenance` never reach the health step.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -68,8 +68,8 @@ static MOZILLA_ROOTS: LazyLock<TlsContext> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// The SDK's default HTTPS client (rustls on aws-lc, proxy from the environment) with the roots
-/// above instead of the host's trust store.
+/// The SDK's default HTTPS client (hyper, rustls, proxy from the environment), on ring rather than
+/// aws-lc (smaller), with the roots above instead of the host's trust store.
 pub fn http_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
         // Each `Client::new` probes the function with no settings and drops the result: no TLS
@@ -78,7 +78,7 @@ pub fn http_client() -> SharedHttpClient {
             return Connector::builder().build_http();
         };
         let mut b = Connector::builder()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(MOZILLA_ROOTS.clone());
         b.set_connector_settings(Some(settings.clone()));
         if let Some(c) = components {

@@ -90,6 +90,16 @@ pub(super) fn guards(raw: &RawGuards, fields: &Fields) -> Result<Guards, PolicyE
         circuit_max_restarts: raw.circuit_max_restarts,
         circuit_window: d("circuit_window", &raw.circuit_window)?,
     };
+    for (field, d) in [
+        ("guards.restart_cooldown", guards.restart_cooldown),
+        ("guards.scale_out_cooldown", guards.scale_out_cooldown),
+        ("guards.circuit_window", guards.circuit_window),
+    ] {
+        // A zero cooldown or window would switch the guard off without saying so.
+        if d.is_zero() {
+            return Err(fields.invalid(field, "must be longer than zero"));
+        }
+    }
     if guards.circuit_max_restarts == 0 {
         return Err(fields.invalid("guards.circuit_max_restarts", "must be at least 1"));
     }

@@ -1,19 +1,26 @@
 //! Logs: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), compact text elsewhere.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 pub fn init() {
     init_with("info");
 }
 
 /// With another default level (the CLI keeps its output to the results: `warn`).
+///
+/// The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging controls), else
+/// `RUST_LOG`, else `default_level`. Only levels are read: a `RUST_LOG` with per-target directives
+/// (`info,axiom_ops=debug`) gets its most verbose level. (A full `EnvFilter` would link a regex
+/// engine into every function for this one setting.)
 pub fn init_with(default_level: &str) {
-    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().and_then(|v| level_of(&v)))
+        .or_else(|| level_of(default_level))
+        .unwrap_or(LevelFilter::INFO);
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
     // A second init (tests, the CLI running several jobs) keeps the first subscriber.
@@ -27,6 +34,20 @@ pub fn init_with(default_level: &str) {
     } else {
         builder.compact().try_init()
     };
+}
+
+/// The most verbose level named in `spec` (`warn`, `INFO`, `info,axiom_ops=debug`; Lambda's
+/// `FATAL` is `error`), or `None` when it names none.
+fn level_of(spec: &str) -> Option<LevelFilter> {
+    spec.split(',')
+        .filter_map(|d| {
+            let level = d.rsplit('=').next()?.trim().to_ascii_lowercase();
+            match level.as_str() {
+                "fatal" => Some(LevelFilter::ERROR),
+                other => other.parse::<LevelFilter>().ok(),
+            }
+        })
+        .max()
 }
 
 /// One CloudWatch Embedded Metric Format line: CloudWatch Logs turns it into metrics, no API call.
@@ -55,6 +76,18 @@ pub fn emf(namespace: &str, dimensions: &[(&str, &str)], metrics: &[(&str, f64, 
 
 #[cfg(test)]
 mod tests {
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn log_levels_from_lambda_and_rust_log() {
+        assert_eq!(super::level_of("WARN"), Some(LevelFilter::WARN));
+        assert_eq!(super::level_of("FATAL"), Some(LevelFilter::ERROR));
+        assert_eq!(super::level_of("info,axiom_ops=debug"), Some(LevelFilter::DEBUG));
+        assert_eq!(super::level_of("off"), Some(LevelFilter::OFF));
+        assert_eq!(super::level_of("loud"), None);
+        assert_eq!(super::level_of(""), None);
+    }
+
     #[test]
     fn emf_lines_name_their_metrics_and_dimensions() {
         let line = super::emf(

@@ -38,12 +38,15 @@ pub enum SnapshotError {
     Failed(String),
     #[error("ledger: {0}")]
     Ledger(PortError),
+    #[error("notify: {0}")]
+    Notify(PortError),
 }
 
 impl From<OnceError> for SnapshotError {
     fn from(e: OnceError) -> Self {
         match e {
-            OnceError::Ledger(e) | OnceError::Notify(e) => SnapshotError::Ledger(e),
+            OnceError::Ledger(e) => SnapshotError::Ledger(e),
+            OnceError::Notify(e) => SnapshotError::Notify(e),
         }
     }
 }
