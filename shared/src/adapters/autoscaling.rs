@@ -3,13 +3,13 @@
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 use aws_sdk_applicationautoscaling::Client;
 
-use super::sdk::{effect_error, port_error, Budget};
+use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::Target;
 use crate::ports::{Certainty, EffectError, PortError, Scaling};
 
 #[derive(Debug, Clone)]
 pub struct AppAutoScaling {
-    client: Client,
+    client: Lazy<Client>,
     budget: Budget,
 }
 
@@ -20,9 +20,21 @@ fn resource(t: &Target) -> String {
 impl AppAutoScaling {
     pub fn new(client: &Client, budget: Budget) -> AppAutoScaling {
         AppAutoScaling {
+            client: Lazy::ready(client.clone()),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, budget: Budget) -> AppAutoScaling {
+        AppAutoScaling {
             client: client.clone(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     fn config(&self) -> Result<aws_sdk_applicationautoscaling::config::Builder, String> {
@@ -45,7 +57,7 @@ impl AppAutoScaling {
             .dynamic_scaling_out_suspended(suspended)
             .scheduled_scaling_suspended(suspended)
             .build();
-        self.client
+        self.client()
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(resource(t))
@@ -73,7 +85,7 @@ impl AppAutoScaling {
 impl Scaling for AppAutoScaling {
     async fn bounds(&self, t: &Target) -> Result<Option<(i32, i32)>, PortError> {
         let out = self
-            .client
+            .client()
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_ids(resource(t))

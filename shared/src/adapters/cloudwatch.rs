@@ -2,21 +2,33 @@
 
 use aws_sdk_cloudwatch::Client;
 
-use super::sdk::{port_error, Budget};
+use super::sdk::{port_error, Budget, Lazy};
 use crate::ports::{Alarms, PortError};
 
 #[derive(Debug, Clone)]
 pub struct CloudWatchAlarms {
-    client: Client,
+    client: Lazy<Client>,
     budget: Budget,
 }
 
 impl CloudWatchAlarms {
     pub fn new(client: &Client, budget: Budget) -> CloudWatchAlarms {
         CloudWatchAlarms {
+            client: Lazy::ready(client.clone()),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, budget: Budget) -> CloudWatchAlarms {
+        CloudWatchAlarms {
             client: client.clone(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 }
 
@@ -26,7 +38,7 @@ impl Alarms for CloudWatchAlarms {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
+                .client()
                 .describe_alarms()
                 .alarm_name_prefix(prefix)
                 .set_next_token(token.take())

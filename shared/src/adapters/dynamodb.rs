@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Number, Value};
 
-use super::sdk::{port_error, Budget};
+use super::sdk::{port_error, Budget, Lazy};
 use crate::model::Notification;
 use crate::ports::{Claim, EventStatus, Ledger, Mode, PortError};
 
@@ -26,7 +26,7 @@ pub const AUDIT_TTL_DAYS: i64 = 400;
 
 #[derive(Debug, Clone)]
 pub struct DynamoLedger {
-    client: Client,
+    client: Lazy<Client>,
     table: String,
     budget: Budget,
 }
@@ -58,10 +58,23 @@ fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
 impl DynamoLedger {
     pub fn new(client: &Client, table: &str, budget: Budget) -> DynamoLedger {
         DynamoLedger {
+            client: Lazy::ready(client.clone()),
+            table: table.to_owned(),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, table: &str, budget: Budget) -> DynamoLedger {
+        DynamoLedger {
             client: client.clone(),
             table: table.to_owned(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     fn config(&self) -> Result<aws_sdk_dynamodb::config::Builder, PortError> {
@@ -80,7 +93,7 @@ impl Ledger for DynamoLedger {
     ) -> Result<Claim, PortError> {
         let (pk, sk) = event_keys(mode, event_key);
         let res = self
-            .client
+            .client()
             .put_item()
             .table_name(&self.table)
             .item("pk", s(&pk))
@@ -139,7 +152,7 @@ impl Ledger for DynamoLedger {
             EventStatus::Retry => "retry",
         };
         let mut req = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .key("pk", s(&pk))
@@ -164,7 +177,7 @@ impl Ledger for DynamoLedger {
 
     async fn get_doc(&self, pk: &str, sk: &str) -> Result<Option<(Value, u64)>, PortError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk))
@@ -202,7 +215,7 @@ impl Ledger for DynamoLedger {
     ) -> Result<bool, PortError> {
         let next = expected.map_or(1, |v| v + 1);
         let mut req = self
-            .client
+            .client()
             .put_item()
             .table_name(&self.table)
             .item("pk", s(pk))
@@ -231,7 +244,7 @@ impl Ledger for DynamoLedger {
             "expires_at".into(),
             n((Utc::now() + Duration::days(AUDIT_TTL_DAYS)).timestamp()),
         );
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attrs))
@@ -264,7 +277,7 @@ impl DynamoLedger {
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
             let out = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :p)")

@@ -3,23 +3,35 @@
 use aws_sdk_ecs::Client;
 use chrono::{DateTime, Utc};
 
-use super::sdk::{effect_error, port_error, Budget};
+use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::Target;
 use crate::model::{ServiceStatus, TaskSpec, TaskState};
 use crate::ports::{Certainty, EffectError, PortError, Services, Tasks};
 
 #[derive(Debug, Clone)]
 pub struct EcsServices {
-    client: Client,
+    client: Lazy<Client>,
     budget: Budget,
 }
 
 impl EcsServices {
     pub fn new(client: &Client, budget: Budget) -> EcsServices {
         EcsServices {
+            client: Lazy::ready(client.clone()),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, budget: Budget) -> EcsServices {
+        EcsServices {
             client: client.clone(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     fn config(&self) -> Result<aws_sdk_ecs::config::Builder, String> {
@@ -37,7 +49,7 @@ impl EcsServices {
 impl Services for EcsServices {
     async fn describe(&self, target: &Target) -> Result<Option<ServiceStatus>, PortError> {
         let out = self
-            .client
+            .client()
             .describe_services()
             .cluster(&target.cluster)
             .services(&target.service)
@@ -72,7 +84,7 @@ impl Services for EcsServices {
     }
 
     async fn restart(&self, target: &Target) -> Result<(), EffectError> {
-        self.client
+        self.client()
             .update_service()
             .cluster(&target.cluster)
             .service(&target.service)
@@ -86,7 +98,7 @@ impl Services for EcsServices {
     }
 
     async fn set_desired(&self, target: &Target, count: i32) -> Result<(), EffectError> {
-        self.client
+        self.client()
             .update_service()
             .cluster(&target.cluster)
             .service(&target.service)
@@ -112,7 +124,7 @@ impl Tasks for EcsServices {
         };
         for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
             let found = self
-                .client
+                .client()
                 .list_tasks()
                 .cluster(cluster)
                 .started_by(started_by)
@@ -127,7 +139,7 @@ impl Tasks for EcsServices {
             }
         }
         let mut req = self
-            .client
+            .client()
             .run_task()
             .cluster(cluster)
             .task_definition(&spec.task_definition)
@@ -172,7 +184,7 @@ impl Tasks for EcsServices {
 
     async fn state(&self, cluster: &str, task_arn: &str) -> Result<Option<TaskState>, PortError> {
         let out = self
-            .client
+            .client()
             .describe_tasks()
             .cluster(cluster)
             .tasks(task_arn)

@@ -4,7 +4,7 @@ use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 use chrono::{DateTime, Utc};
 
-use super::sdk::{effect_error, port_error, Budget};
+use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::{Created, DbState, SnapInfo, MANAGED_TAG};
 use crate::model::{Database, DbKind};
 use crate::ports::{Certainty, EffectError, PortError, Snapshots};
@@ -14,7 +14,7 @@ const PAGE: i32 = 100;
 
 #[derive(Debug, Clone)]
 pub struct RdsSnapshots {
-    client: Client,
+    client: Lazy<Client>,
     budget: Budget,
 }
 
@@ -48,9 +48,21 @@ fn is_code<E: aws_sdk_rds::error::ProvideErrorMetadata>(
 impl RdsSnapshots {
     pub fn new(client: &Client, budget: Budget) -> RdsSnapshots {
         RdsSnapshots {
+            client: Lazy::ready(client.clone()),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, budget: Budget) -> RdsSnapshots {
+        RdsSnapshots {
             client: client.clone(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     fn config(&self) -> Result<aws_sdk_rds::config::Builder, String> {
@@ -70,7 +82,7 @@ impl Snapshots for RdsSnapshots {
         let cfg = self.config().map_err(PortError)?;
         if db.kind == DbKind::Cluster {
             let res = self
-                .client
+                .client()
                 .describe_db_clusters()
                 .db_cluster_identifier(&db.id)
                 .customize()
@@ -87,7 +99,7 @@ impl Snapshots for RdsSnapshots {
             };
         }
         let res = self
-            .client
+            .client()
             .describe_db_instances()
             .db_instance_identifier(&db.id)
             .customize()
@@ -113,7 +125,7 @@ impl Snapshots for RdsSnapshots {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("create snapshot {id} of {}", db.id);
         let res = if db.kind == DbKind::Cluster {
-            self.client
+            self.client()
                 .create_db_cluster_snapshot()
                 .db_cluster_identifier(&db.id)
                 .db_cluster_snapshot_identifier(id)
@@ -131,7 +143,7 @@ impl Snapshots for RdsSnapshots {
                     }
                 })
         } else {
-            self.client
+            self.client()
                 .create_db_snapshot()
                 .db_instance_identifier(&db.id)
                 .db_snapshot_identifier(id)
@@ -169,7 +181,7 @@ impl Snapshots for RdsSnapshots {
             let cfg = self.config().map_err(PortError)?;
             let next = if db.kind == DbKind::Cluster {
                 let page = self
-                    .client
+                    .client()
                     .describe_db_cluster_snapshots()
                     .db_cluster_identifier(&db.id)
                     .snapshot_type("manual")
@@ -194,7 +206,7 @@ impl Snapshots for RdsSnapshots {
                 page.marker().map(str::to_owned)
             } else {
                 let page = self
-                    .client
+                    .client()
                     .describe_db_snapshots()
                     .db_instance_identifier(&db.id)
                     .snapshot_type("manual")
@@ -229,7 +241,7 @@ impl Snapshots for RdsSnapshots {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("delete snapshot {id}");
         if db.kind == DbKind::Cluster {
-            self.client
+            self.client()
                 .delete_db_cluster_snapshot()
                 .db_cluster_snapshot_identifier(id)
                 .customize()
@@ -238,7 +250,7 @@ impl Snapshots for RdsSnapshots {
                 .await
                 .map_err(|e| effect_error(&what, e))?;
         } else {
-            self.client
+            self.client()
                 .delete_db_snapshot()
                 .db_snapshot_identifier(id)
                 .customize()
@@ -260,7 +272,7 @@ impl Snapshots for RdsSnapshots {
         let cfg = self.config().map_err(Self::too_late)?;
         let what = format!("copy {source_arn} to {id}");
         let res = if db.kind == DbKind::Cluster {
-            self.client
+            self.client()
                 .copy_db_cluster_snapshot()
                 .source_db_cluster_snapshot_identifier(source_arn)
                 .target_db_cluster_snapshot_identifier(id)
@@ -278,7 +290,7 @@ impl Snapshots for RdsSnapshots {
                     )
                 })
         } else {
-            self.client
+            self.client()
                 .copy_db_snapshot()
                 .source_db_snapshot_identifier(source_arn)
                 .target_db_snapshot_identifier(id)
@@ -308,7 +320,7 @@ impl Snapshots for RdsSnapshots {
 
     async fn quota(&self) -> Result<Option<(i64, i64)>, PortError> {
         let out = self
-            .client
+            .client()
             .describe_account_attributes()
             .customize()
             .config_override(self.config().map_err(PortError)?)
@@ -333,7 +345,7 @@ impl Snapshots for RdsSnapshots {
         let cfg = self.config().map_err(PortError)?;
         if db.kind == DbKind::Cluster {
             let res = self
-                .client
+                .client()
                 .describe_db_cluster_snapshots()
                 .db_cluster_snapshot_identifier(id)
                 .customize()
@@ -351,7 +363,7 @@ impl Snapshots for RdsSnapshots {
             };
         }
         let res = self
-            .client
+            .client()
             .describe_db_snapshots()
             .db_snapshot_identifier(id)
             .customize()

@@ -2,7 +2,7 @@
 //! that never outlive the invocation, the trust roots compiled in, and one-line errors.
 //! (`SdkError` is one type across every SDK crate.)
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
@@ -32,10 +32,89 @@ pub async fn config() -> SdkConfig {
     loader().load().await
 }
 
+/// In Lambda the credentials and region are the environment's (Lambda sets them): no provider
+/// chain, so nothing is built or read for profiles, SSO or web identity before the first poll.
+/// Elsewhere (the CLI, the tests) the SDK's default chains.
+fn lambda_env(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    let region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
+    match (in_lambda, region) {
+        (true, Some(region)) => loader
+            .region(aws_config::Region::new(region))
+            .credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            ),
+        _ => loader,
+    }
+}
+
+/// An SDK client built at its first use: an event that never calls a service never pays for its
+/// client (each SDK crate parses its endpoint partitions when its first client is built).
+pub struct Lazy<C> {
+    inner: Arc<LazyInner<C>>,
+}
+
+type Make<C> = Box<dyn Fn(&SdkConfig) -> C + Send + Sync>;
+
+struct LazyInner<C> {
+    client: OnceLock<C>,
+    make: Option<(SdkConfig, Make<C>)>,
+}
+
+impl<C> Clone for Lazy<C> {
+    fn clone(&self) -> Self {
+        Lazy {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Lazy<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.inner.client.get().is_some() {
+            "Lazy(built)"
+        } else {
+            "Lazy(not yet built)"
+        })
+    }
+}
+
+impl<C> Lazy<C> {
+    pub fn new(sdk: &SdkConfig, make: impl Fn(&SdkConfig) -> C + Send + Sync + 'static) -> Self {
+        Lazy {
+            inner: Arc::new(LazyInner {
+                client: OnceLock::new(),
+                make: Some((sdk.clone(), Box::new(make))),
+            }),
+        }
+    }
+
+    /// A client that is already built (the CLI's, a test's).
+    pub fn ready(client: C) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(client);
+        Lazy {
+            inner: Arc::new(LazyInner {
+                client: cell,
+                make: None,
+            }),
+        }
+    }
+
+    pub fn get(&self) -> &C {
+        self.inner.client.get_or_init(|| match &self.inner.make {
+            Some((sdk, make)) => make(sdk),
+            // `ready` filled the cell, so this is never reached.
+            None => unreachable!("a ready client is always set"),
+        })
+    }
+}
+
 /// The loader with this project's HTTP client, retries and timeouts; the emulator adds its
 /// endpoint to it.
 pub fn loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+    lambda_env(aws_config::defaults(BehaviorVersion::latest()))
         .http_client(http_client())
         .retry_config(
             RetryConfig::standard()

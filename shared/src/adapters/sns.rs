@@ -4,14 +4,14 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 use serde_json::json;
 
-use super::sdk::{port_error, Budget};
+use super::sdk::{port_error, Budget, Lazy};
 use crate::model::Notification;
 use crate::ports::{Notifier, PortError};
 
 #[derive(Debug, Clone)]
 pub enum SnsNotifier {
     Topic {
-        client: Client,
+        client: Lazy<Client>,
         topic_arn: String,
         budget: Budget,
     },
@@ -21,6 +21,11 @@ pub enum SnsNotifier {
 
 impl SnsNotifier {
     pub fn new(client: &Client, topic_arn: Option<&str>, budget: Budget) -> SnsNotifier {
+        SnsNotifier::lazy(&Lazy::ready(client.clone()), topic_arn, budget)
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, topic_arn: Option<&str>, budget: Budget) -> SnsNotifier {
         match topic_arn {
             Some(arn) => SnsNotifier::Topic {
                 client: client.clone(),
@@ -66,6 +71,7 @@ impl Notifier for SnsNotifier {
         });
         let timeouts = budget.timeouts().map_err(PortError)?;
         let out = client
+            .get()
             .publish()
             .topic_arn(topic_arn)
             .subject(&n.subject)

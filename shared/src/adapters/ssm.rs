@@ -3,21 +3,33 @@
 use aws_sdk_ssm::types::ParameterType;
 use aws_sdk_ssm::Client;
 
-use super::sdk::{effect_error, port_error, Budget};
+use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::ports::{Certainty, EffectError, Parameters, PortError};
 
 #[derive(Debug, Clone)]
 pub struct SsmParameters {
-    client: Client,
+    client: Lazy<Client>,
     budget: Budget,
 }
 
 impl SsmParameters {
     pub fn new(client: &Client, budget: Budget) -> SsmParameters {
         SsmParameters {
+            client: Lazy::ready(client.clone()),
+            budget,
+        }
+    }
+
+    /// Over a client built at its first use.
+    pub fn lazy(client: &Lazy<Client>, budget: Budget) -> SsmParameters {
+        SsmParameters {
             client: client.clone(),
             budget,
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     fn config(&self) -> Result<aws_sdk_ssm::config::Builder, String> {
@@ -31,7 +43,7 @@ impl Parameters for SsmParameters {
             certainty: Certainty::Failed,
             message,
         })?;
-        self.client
+        self.client()
             .put_parameter()
             .name(name)
             .value(value)
@@ -47,7 +59,7 @@ impl Parameters for SsmParameters {
 
     async fn get(&self, name: &str) -> Result<Option<String>, PortError> {
         let res = self
-            .client
+            .client()
             .get_parameter()
             .name(name)
             .customize()

@@ -12,18 +12,18 @@ use crate::adapters::dynamodb::DynamoLedger;
 use crate::adapters::ecs::EcsServices;
 use crate::adapters::http::HttpHealth;
 use crate::adapters::rds::RdsSnapshots;
-use crate::adapters::sdk::Budget;
+use crate::adapters::sdk::{Budget, Lazy};
 use crate::adapters::ssm::SsmParameters;
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
 
 #[derive(Clone)]
 pub struct MaintenanceApp {
     pub config: Arc<Config>,
-    pub ecs: aws_sdk_ecs::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub scaling: aws_sdk_applicationautoscaling::Client,
-    pub ssm: aws_sdk_ssm::Client,
-    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ecs: Lazy<aws_sdk_ecs::Client>,
+    pub rds: Lazy<aws_sdk_rds::Client>,
+    pub scaling: Lazy<aws_sdk_applicationautoscaling::Client>,
+    pub ssm: Lazy<aws_sdk_ssm::Client>,
+    pub cloudwatch: Lazy<aws_sdk_cloudwatch::Client>,
     pub health: HttpHealth,
     audit: Audit,
 }
@@ -48,11 +48,11 @@ impl Job for MaintenanceApp {
             });
         }
         Ok(MaintenanceApp {
-            ecs: aws_sdk_ecs::Client::new(sdk),
-            rds: aws_sdk_rds::Client::new(sdk),
-            scaling: aws_sdk_applicationautoscaling::Client::new(sdk),
-            ssm: aws_sdk_ssm::Client::new(sdk),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            ecs: Lazy::new(sdk, aws_sdk_ecs::Client::new),
+            rds: Lazy::new(sdk, aws_sdk_rds::Client::new),
+            scaling: Lazy::new(sdk, aws_sdk_applicationautoscaling::Client::new),
+            ssm: Lazy::new(sdk, aws_sdk_ssm::Client::new),
+            cloudwatch: Lazy::new(sdk, aws_sdk_cloudwatch::Client::new),
             health: HttpHealth::new(),
             audit,
             config: Arc::new(config),
@@ -68,11 +68,11 @@ impl Job for MaintenanceApp {
         let budget = Budget::until(inv.deadline);
         let job = MaintenanceJob {
             policy: &self.config.policy,
-            ecs: EcsServices::new(&self.ecs, budget),
-            rds: RdsSnapshots::new(&self.rds, budget),
-            scaling: AppAutoScaling::new(&self.scaling, budget),
-            parameters: SsmParameters::new(&self.ssm, budget),
-            alarms: CloudWatchAlarms::new(&self.cloudwatch, budget),
+            ecs: EcsServices::lazy(&self.ecs, budget),
+            rds: RdsSnapshots::lazy(&self.rds, budget),
+            scaling: AppAutoScaling::lazy(&self.scaling, budget),
+            parameters: SsmParameters::lazy(&self.ssm, budget),
+            alarms: CloudWatchAlarms::lazy(&self.cloudwatch, budget),
             health: self.health.clone(),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),

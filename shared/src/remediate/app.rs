@@ -8,13 +8,13 @@ use serde_json::Value;
 use super::handler::{RemediateError, Remediator};
 use crate::adapters::dynamodb::DynamoLedger;
 use crate::adapters::ecs::EcsServices;
-use crate::adapters::sdk::Budget;
+use crate::adapters::sdk::{Budget, Lazy};
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
 
 #[derive(Clone)]
 pub struct App {
     pub config: Arc<Config>,
-    pub ecs: aws_sdk_ecs::Client,
+    pub ecs: Lazy<aws_sdk_ecs::Client>,
     audit: Audit,
 }
 
@@ -31,7 +31,7 @@ impl Job for App {
 
     fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<App, ConfigError> {
         Ok(App {
-            ecs: aws_sdk_ecs::Client::new(sdk),
+            ecs: Lazy::new(sdk, aws_sdk_ecs::Client::new),
             audit: Audit::new(&config, sdk)?,
             config: Arc::new(config),
         })
@@ -46,7 +46,7 @@ impl Job for App {
         let budget = Budget::until(inv.deadline);
         let r = Remediator {
             policy: &self.config.policy,
-            services: EcsServices::new(&self.ecs, budget),
+            services: EcsServices::lazy(&self.ecs, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,

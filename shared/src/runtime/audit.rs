@@ -3,13 +3,13 @@
 
 use super::{Config, ConfigError};
 use crate::adapters::dynamodb::DynamoLedger;
-use crate::adapters::sdk::Budget;
+use crate::adapters::sdk::{Budget, Lazy};
 use crate::adapters::sns::SnsNotifier;
 
 #[derive(Clone)]
 pub struct Audit {
-    dynamodb: aws_sdk_dynamodb::Client,
-    sns: aws_sdk_sns::Client,
+    dynamodb: Lazy<aws_sdk_dynamodb::Client>,
+    sns: Lazy<aws_sdk_sns::Client>,
     table: String,
     topic_arn: Option<String>,
 }
@@ -22,8 +22,8 @@ impl Audit {
             tracing::warn!("OPS_TOPIC_ARN is not set: notifications go to the log only");
         }
         Ok(Audit {
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
+            dynamodb: Lazy::new(sdk, aws_sdk_dynamodb::Client::new),
+            sns: Lazy::new(sdk, aws_sdk_sns::Client::new),
             table,
             topic_arn: config.topic_arn.clone(),
         })
@@ -31,11 +31,11 @@ impl Audit {
 
     /// The ledger for one invocation: recording may use the time its actions left over.
     pub fn ledger(&self, budget: Budget) -> DynamoLedger {
-        DynamoLedger::new(&self.dynamodb, &self.table, budget.for_bookkeeping())
+        DynamoLedger::lazy(&self.dynamodb, &self.table, budget.for_bookkeeping())
     }
 
     pub fn notifier(&self, budget: Budget) -> SnsNotifier {
-        SnsNotifier::new(
+        SnsNotifier::lazy(
             &self.sns,
             self.topic_arn.as_deref(),
             budget.for_bookkeeping(),

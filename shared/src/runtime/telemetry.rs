@@ -82,7 +82,10 @@ mod tests {
     fn log_levels_from_lambda_and_rust_log() {
         assert_eq!(super::level_of("WARN"), Some(LevelFilter::WARN));
         assert_eq!(super::level_of("FATAL"), Some(LevelFilter::ERROR));
-        assert_eq!(super::level_of("info,axiom_ops=debug"), Some(LevelFilter::DEBUG));
+        assert_eq!(
+            super::level_of("info,axiom_ops=debug"),
+            Some(LevelFilter::DEBUG)
+        );
         assert_eq!(super::level_of("off"), Some(LevelFilter::OFF));
         assert_eq!(super::level_of("loud"), None);
         assert_eq!(super::level_of(""), None);

@@ -7,15 +7,15 @@ use serde_json::Value;
 
 use super::job::{SnapshotError, SnapshotJob};
 use crate::adapters::rds::RdsSnapshots;
-use crate::adapters::sdk::Budget;
+use crate::adapters::sdk::{Budget, Lazy};
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
 
 /// What a cold start of `snapshot` builds once.
 #[derive(Clone)]
 pub struct SnapshotApp {
     pub config: Arc<Config>,
-    pub rds: aws_sdk_rds::Client,
-    pub dr: Option<aws_sdk_rds::Client>,
+    pub rds: Lazy<aws_sdk_rds::Client>,
+    pub dr: Option<Lazy<aws_sdk_rds::Client>>,
     audit: Audit,
 }
 
@@ -38,13 +38,16 @@ impl Job for SnapshotApp {
             .copy_to_region
             .as_ref()
             .map(|region| {
-                let conf = aws_sdk_rds::config::Builder::from(sdk)
-                    .region(aws_sdk_rds::config::Region::new(region.clone()))
-                    .build();
-                aws_sdk_rds::Client::from_conf(conf)
+                let region = aws_sdk_rds::config::Region::new(region.clone());
+                Lazy::new(sdk, move |sdk| {
+                    let conf = aws_sdk_rds::config::Builder::from(sdk)
+                        .region(region.clone())
+                        .build();
+                    aws_sdk_rds::Client::from_conf(conf)
+                })
             });
         Ok(SnapshotApp {
-            rds: aws_sdk_rds::Client::new(sdk),
+            rds: Lazy::new(sdk, aws_sdk_rds::Client::new),
             dr,
             audit,
             config: Arc::new(config),
@@ -60,8 +63,8 @@ impl Job for SnapshotApp {
         let budget = Budget::until(inv.deadline);
         let job = SnapshotJob {
             policy: &self.config.policy,
-            rds: RdsSnapshots::new(&self.rds, budget),
-            dr: self.dr.as_ref().map(|c| RdsSnapshots::new(c, budget)),
+            rds: RdsSnapshots::lazy(&self.rds, budget),
+            dr: self.dr.as_ref().map(|c| RdsSnapshots::lazy(c, budget)),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,
