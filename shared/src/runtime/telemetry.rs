@@ -43,6 +43,8 @@ fn level_of(spec: &str) -> Option<LevelFilter> {
         .filter_map(|d| {
             let level = d.rsplit('=').next()?.trim().to_ascii_lowercase();
             match level.as_str() {
+                // tracing reads "" as `error`; an empty setting names no level.
+                "" => None,
                 "fatal" => Some(LevelFilter::ERROR),
                 other => other.parse::<LevelFilter>().ok(),
             }
