@@ -51,7 +51,7 @@ impl<L: Ledger, N: Notifier> Once<'_, L, N> {
     pub async fn run<T, E, W>(&self, key: &str, inv: &Invocation, work: W) -> Result<Handled<T>, E>
     where
         W: Future<Output = Settle<T, E>>,
-        E: From<OnceError> + std::fmt::Display,
+        E: From<OnceError>,
     {
         let claim = self
             .ledger

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
 use super::decide::{decide, Decision, Verdict};
 use super::notice;
-use super::state::{self, state_sk, target_pk, Stored};
+use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{Effect, LedgerKeys, Outcome};
@@ -190,7 +190,6 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         let Resolution::Allowed(target, _) = &resolution else {
             return Ok(decide(a, self.policy, None, &Default::default(), now));
         };
-        let (pk, sk) = (target_pk(target), state_sk(self.mode()));
         let won = versioned::until_written(|| async {
             let Stored {
                 state: stored,
@@ -219,7 +218,7 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
             let d = decide(a, self.policy, observed.as_ref(), &stored, now);
             match &d.state {
                 Some(next) if next != &stored => {
-                    if versioned::save(&self.ledger, &pk, sk, next, version)
+                    if state::save(&self.ledger, self.mode(), target, next, version)
                         .await
                         .map_err(RemediateError::Ledger)?
                     {
@@ -275,14 +274,13 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         let Some(target) = &d.target else {
             return Ok(());
         };
-        let (pk, sk) = (target_pk(target), state_sk(self.mode()));
         let what = notice::headline(d, outcome);
         let won = versioned::until_written(|| async {
             let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
                 .await
                 .map_err(RemediateError::Ledger)?;
             state.settle(key, outcome, d.effect, now, &what);
-            let written = versioned::save(&self.ledger, &pk, sk, &state, version)
+            let written = state::save(&self.ledger, self.mode(), target, &state, version)
                 .await
                 .map_err(RemediateError::Ledger)?;
             Ok::<_, RemediateError>(if written {

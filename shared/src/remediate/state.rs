@@ -112,6 +112,18 @@ pub async fn load<L: Ledger>(ledger: &L, mode: Mode, target: &Target) -> Result<
     )
 }
 
+/// Writes a target's state if the stored version is still `expected`; `Ok(false)` when another
+/// invocation wrote first.
+pub async fn save<L: Ledger>(
+    ledger: &L,
+    mode: Mode,
+    target: &Target,
+    state: &TargetState,
+    expected: Option<u64>,
+) -> Result<bool, PortError> {
+    versioned::save(ledger, &target_pk(target), state_sk(mode), state, expected).await
+}
+
 /// The per-target state in the ledger. `Default` is a target never seen before.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetState {

@@ -112,10 +112,7 @@ impl Decision {
     }
 }
 
-/// Policy durations are validated to at most ten years, so this never saturates in practice.
-pub(super) fn dur(d: std::time::Duration) -> Duration {
-    crate::policy::duration::chrono(d)
-}
+pub(super) use crate::policy::duration::chrono as dur;
 
 pub(super) fn human(d: Duration) -> String {
     let secs = d.num_seconds().max(0);
