@@ -24,6 +24,10 @@ lint: venv
 	python3 .ci/module-cycles shared/src
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
+# checkov in its own venv (it pins dependencies that clash with moto's), reinstalled when its pin
+# changes; .checkov.yaml holds the skipped checks and why.
+	[ .venv-checkov/.installed -nt requirements-checkov.txt ] || { $(PY) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt && touch .venv-checkov/.installed; }
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
 	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 

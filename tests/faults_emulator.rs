@@ -28,7 +28,7 @@ async fn throttling_is_retried_with_backoff_and_the_action_lands() -> TestResult
     proxy.inject(UPDATE_SERVICE, Fault::Throttle, Some(2));
     let r = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -47,7 +47,7 @@ async fn persistent_503_is_unknown_announced_failed_and_the_retry_finishes_it() 
     proxy.inject(UPDATE_SERVICE, Fault::Unavailable, None);
     let err = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -76,7 +76,7 @@ async fn persistent_503_is_unknown_announced_failed_and_the_retry_finishes_it() 
     proxy.clear();
     let r = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -85,7 +85,11 @@ async fn persistent_503_is_unknown_announced_failed_and_the_retry_finishes_it() 
     assert_eq!(env.desired("api").await, 5);
     // And a third delivery is a duplicate.
     let r = app
-        .handle(&event("sns-metric-alarm.json"), &invocation(), false)
+        .handle(
+            &env.agree(event("sns-metric-alarm.json")).await,
+            &invocation(),
+            false,
+        )
         .await?;
     assert_eq!(first(&r)["duplicate"], true, "{r}");
     assert_eq!(env.desired("api").await, 5);
@@ -102,7 +106,11 @@ async fn a_hung_endpoint_is_cut_off_within_the_invocation_deadline() -> TestResu
     // The outer bound only keeps a broken build from hanging the suite; it is not a timing claim.
     let res = tokio::time::timeout(
         Duration::from_secs(120),
-        app.handle(&event("eventbridge-metric-alarm.json"), &inv, false),
+        app.handle(
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
+            &inv,
+            false,
+        ),
     )
     .await?;
     let err = res.expect_err("unknown outcome fails the invocation");
@@ -120,7 +128,7 @@ async fn a_hung_endpoint_is_cut_off_within_the_invocation_deadline() -> TestResu
     proxy.clear();
     let r = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -138,7 +146,7 @@ async fn when_ecs_cannot_be_read_nothing_changes_and_the_retry_acts() -> TestRes
     proxy.inject(DESCRIBE_SERVICES, Fault::Throttle, None);
     let err = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -153,7 +161,7 @@ async fn when_ecs_cannot_be_read_nothing_changes_and_the_retry_acts() -> TestRes
     proxy.clear();
     let r = app
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )

@@ -151,6 +151,7 @@ async fn drive(app: &MaintenanceApp, dry_run: bool) -> Vec<Value> {
             request_id: "sfn".into(),
             deadline: Some(std::time::Instant::now() + std::time::Duration::from_secs(60)),
             now,
+            home: Default::default(),
         };
         match app.handle(&payload, &inv, false).await {
             Ok(out) => {
@@ -239,6 +240,7 @@ async fn a_window_from_notice_to_report_restores_everything() -> TestResult {
                 request_id: "retry".into(),
                 deadline: None,
                 now: start() + Duration::hours(1),
+                home: Default::default(),
             },
             false,
         )

@@ -23,7 +23,10 @@ async fn one_transition_by_three_paths_acts_once() -> TestResult {
         "eventbridge-metric-alarm.json",
         "sns-metric-alarm.json",
     ] {
-        reports.push(app.handle(&event(name), &invocation(), false).await?);
+        reports.push(
+            app.handle(&env.agree(event(name)).await, &invocation(), false)
+                .await?,
+        );
     }
     assert_eq!(first(&reports[0])["outcome"], "done");
     assert_eq!(first(&reports[0])["action"], "scale_out");
@@ -91,11 +94,16 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
         env.primary_deployment("api").await,
     );
     let err = app
-        .handle(&event("not-an-alarm.json"), &invocation(), false)
+        .handle(
+            &env.agree(event("not-an-alarm.json")).await,
+            &invocation(),
+            false,
+        )
         .await
         .expect_err("not an alarm");
     assert!(
-        err.to_string().contains("expected a CloudWatch alarm"),
+        err.to_string()
+            .contains("expected one of: a CloudWatch alarm"),
         "{err}"
     );
     assert_eq!(
@@ -109,7 +117,7 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
 
     let ignored = app
         .handle(
-            &event("eventbridge-config-change.json"),
+            &env.agree(event("eventbridge-config-change.json")).await,
             &invocation(),
             false,
         )
@@ -125,7 +133,9 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
         .iter()
         .filter(|n| *n != "not-an-alarm.json" && *n != "eventbridge-config-change.json")
     {
-        let report = app.handle(&event(name), &invocation(), false).await;
+        let report = app
+            .handle(&env.agree(event(name)).await, &invocation(), false)
+            .await;
         let report = report.map_err(|e| format!("{name}: {e}"))?;
         let r = first(&report);
         assert!(
@@ -144,11 +154,12 @@ async fn restart_forces_a_new_deployment_then_cooldown_holds_the_next() -> TestR
 
     let r = app
         .handle(
-            &eventbridge(
+            &env.agree(eventbridge(
                 "axiomcore-api-down-critical",
                 "ALARM",
                 "2026-11-20T03:00:00.000+0000",
-            ),
+            ))
+            .await,
             &invocation(),
             false,
         )
@@ -161,11 +172,12 @@ async fn restart_forces_a_new_deployment_then_cooldown_holds_the_next() -> TestR
     // Another restart alarm two minutes later: within the 10-minute cooldown.
     let r = app
         .handle(
-            &eventbridge(
+            &env.agree(eventbridge(
                 "axiomcore-api-errors-critical",
                 "ALARM",
                 "2026-11-20T03:02:00.000+0000",
-            ),
+            ))
+            .await,
             &invocation(),
             false,
         )
@@ -194,14 +206,18 @@ async fn incident_closes_restores_the_count_and_tells_the_story() -> TestResult 
     let env = Env::start().await?;
     let app = env.app();
     app.handle(
-        &event("eventbridge-metric-alarm.json"),
+        &env.agree(event("eventbridge-metric-alarm.json")).await,
         &invocation(),
         false,
     )
     .await?;
     assert_eq!(env.desired("api").await, 5);
     let r = app
-        .handle(&event("eventbridge-metric-ok.json"), &invocation(), false)
+        .handle(
+            &env.agree(event("eventbridge-metric-ok.json")).await,
+            &invocation(),
+            false,
+        )
         .await?;
     assert_eq!(first(&r)["action"], "restore", "{r}");
     assert_eq!(first(&r)["outcome"], "done", "{r}");
@@ -234,16 +250,20 @@ async fn concurrent_invocations_for_one_target_act_once() -> TestResult {
     let env = Env::start().await?;
     let (a, b) = (env.app(), env.app());
     // Two different alarms asking for a scale-out of api at the same moment.
-    let cpu = eventbridge(
-        "axiomcore-api-cpu-critical",
-        "ALARM",
-        "2026-11-20T04:00:00.000+0000",
-    );
-    let lat = eventbridge(
-        "axiomcore-api-latency-critical",
-        "ALARM",
-        "2026-11-20T04:00:00.500+0000",
-    );
+    let cpu = env
+        .agree(eventbridge(
+            "axiomcore-api-cpu-critical",
+            "ALARM",
+            "2026-11-20T04:00:00.000+0000",
+        ))
+        .await;
+    let lat = env
+        .agree(eventbridge(
+            "axiomcore-api-latency-critical",
+            "ALARM",
+            "2026-11-20T04:00:00.500+0000",
+        ))
+        .await;
     let inv = invocation();
     let (ra, rb) = tokio::join!(a.handle(&cpu, &inv, false), b.handle(&lat, &inv, false));
     let outcomes = [
@@ -257,11 +277,13 @@ async fn concurrent_invocations_for_one_target_act_once() -> TestResult {
     assert_eq!(env.desired("api").await, 5, "one scale-out");
 
     // The same event twice at once: one handles it, the other sees a duplicate.
-    let down = eventbridge(
-        "axiomcore-frontend-down-critical",
-        "ALARM",
-        "2026-11-20T04:01:00.000+0000",
-    );
+    let down = env
+        .agree(eventbridge(
+            "axiomcore-frontend-down-critical",
+            "ALARM",
+            "2026-11-20T04:01:00.000+0000",
+        ))
+        .await;
     let d0 = env.primary_deployment("frontend").await;
     let (ra, rb) = tokio::join!(a.handle(&down, &inv, false), b.handle(&down, &inv, false));
     let (ra, rb) = (ra?, rb?);
@@ -281,7 +303,7 @@ async fn dry_run_changes_nothing_and_says_what_it_would_do() -> TestResult {
     let d0 = env.primary_deployment("api").await;
     let r = dry
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -290,11 +312,12 @@ async fn dry_run_changes_nothing_and_says_what_it_would_do() -> TestResult {
     assert_eq!(first(&r)["after"], 5);
     let r = dry
         .handle(
-            &eventbridge(
+            &env.agree(eventbridge(
                 "axiomcore-api-down-critical",
                 "ALARM",
                 "2026-11-20T03:06:00.000+0000",
-            ),
+            ))
+            .await,
             &invocation(),
             false,
         )
@@ -318,7 +341,7 @@ async fn dry_run_changes_nothing_and_says_what_it_would_do() -> TestResult {
     let live = env.app();
     let r = live
         .handle(
-            &event("eventbridge-metric-alarm.json"),
+            &env.agree(event("eventbridge-metric-alarm.json")).await,
             &invocation(),
             false,
         )
@@ -336,7 +359,8 @@ async fn alarm_storm_acts_the_guarded_number_of_times() -> TestResult {
     for i in 0..40 {
         let ts = format!("2026-11-20T05:00:{:02}.000+0000", i);
         app.handle(
-            &eventbridge("axiomcore-api-cpu-critical", "ALARM", &ts),
+            &env.agree(eventbridge("axiomcore-api-cpu-critical", "ALARM", &ts))
+                .await,
             &invocation(),
             false,
         )

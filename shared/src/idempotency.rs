@@ -94,6 +94,29 @@ impl<L: Ledger, N: Notifier> Once<'_, L, N> {
         }
     }
 
+    /// Sends again the kept notice of `key`, if its work finished and the notice may not have
+    /// gone out; `Ok(true)` when it was sent. Anything else about the key is left as it was.
+    pub async fn resend(&self, key: &str, inv: &Invocation) -> Result<bool, OnceError> {
+        let claim = self
+            .ledger
+            .claim(self.mode, key, inv.now, inv.lease_until())
+            .await
+            .map_err(OnceError::Ledger)?;
+        match claim {
+            Claim::Notify(n) => {
+                self.publish(&n).await?;
+                self.finish(key, EventStatus::Done, None).await?;
+                Ok(true)
+            }
+            // Its work is not finished: leave it to the retry that will finish it.
+            Claim::Fresh => {
+                self.finish(key, EventStatus::Retry, None).await?;
+                Ok(false)
+            }
+            Claim::Duplicate => Ok(false),
+        }
+    }
+
     async fn finish(
         &self,
         key: &str,

@@ -33,6 +33,8 @@ fn alarm(name: &str, state: AlarmState, at: DateTime<Utc>) -> AlarmTransition {
         dimensions: BTreeMap::new(),
         account: None,
         region: None,
+        suppressed_by: None,
+        suppressor: None,
     }
 }
 

@@ -119,7 +119,11 @@ fn the_rest_is_ignored_or_rejected_by_name() {
             }
             "not-an-alarm.json" => {
                 let e = parse(&v).expect_err("rejected");
-                assert!(e.to_string().contains("expected a CloudWatch alarm"), "{e}");
+                assert!(
+                    e.to_string()
+                        .contains("expected one of: a CloudWatch alarm"),
+                    "{e}"
+                );
             }
             "eventbridge-metric-ok.json" => {
                 let Ok(Inbound::Alarms(a)) = parse(&v) else {

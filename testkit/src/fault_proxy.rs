@@ -27,6 +27,8 @@ struct Plan {
     /// Requests whose `X-Amz-Target` (JSON protocols) or `Action=` (query protocols) contains
     /// this are faulted; others pass.
     operation: Option<String>,
+    /// And whose body contains this, when set (one kind of write among an operation's many).
+    body: Option<String>,
     fault: Option<Fault>,
     /// How many more matching requests to fault; `None` is every one.
     remaining: Option<usize>,
@@ -60,8 +62,20 @@ impl FaultProxy {
 
     /// Faults the next `times` requests for `operation` (every one when `times` is `None`).
     pub fn inject(&self, operation: &str, fault: Fault, times: Option<usize>) {
+        self.inject_when(operation, None, fault, times);
+    }
+
+    /// As `inject`, only for requests whose body contains `body`.
+    pub fn inject_when(
+        &self,
+        operation: &str,
+        body: Option<&str>,
+        fault: Fault,
+        times: Option<usize>,
+    ) {
         if let Ok(mut p) = self.plan.lock() {
             p.operation = Some(operation.to_owned());
+            p.body = body.map(str::to_owned);
             p.fault = Some(fault);
             p.remaining = times;
         }
@@ -71,6 +85,7 @@ impl FaultProxy {
         if let Ok(mut p) = self.plan.lock() {
             p.fault = None;
             p.operation = None;
+            p.body = None;
         }
     }
 
@@ -107,7 +122,13 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan
     let op = operation_of(&req);
     let fault = plan.lock().ok().and_then(|mut p| {
         let hit = match (&p.fault, &p.operation) {
-            (Some(_), Some(o)) => op.contains(o.as_str()) && p.remaining != Some(0),
+            (Some(_), Some(o)) => {
+                op.contains(o.as_str())
+                    && p.remaining != Some(0)
+                    && p.body
+                        .as_deref()
+                        .is_none_or(|b| String::from_utf8_lossy(&req.body).contains(b))
+            }
             _ => false,
         };
         if hit {

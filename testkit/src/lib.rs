@@ -2,6 +2,7 @@
 //! its pid, the AxiomCore environment seeded in it, and the pieces tests put around it (a fault
 //! proxy, a Lambda Runtime API). Used by the CLI's `demo`, the integration tests and benches.
 
+pub mod alarms;
 pub mod fault_proxy;
 pub mod http;
 pub mod runtime_api;
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use serde_json::Value;
+
+pub use alarms::{agree, set_alarm};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -297,8 +300,20 @@ pub async fn create_ledger_table(
     table: &str,
 ) -> Result<(), BoxError> {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    };
+    let attr = |name: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(t)
+            .build()
+    };
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
     };
     ddb.create_table()
         .table_name(table)
@@ -325,6 +340,21 @@ pub async fn create_ledger_table(
             KeySchemaElement::builder()
                 .attribute_name("sk")
                 .key_type(KeyType::Range)
+                .build()?,
+        )
+        // The outbox of kept, unsent notices, as template.yaml defines it.
+        .attribute_definitions(attr("outbox", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("lease_until", ScalarAttributeType::N)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("outbox")
+                .key_schema(key("outbox", KeyType::Hash)?)
+                .key_schema(key("lease_until", KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
                 .build()?,
         )
         .send()

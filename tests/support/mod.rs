@@ -82,6 +82,21 @@ impl Env {
         out.services().first().cloned().expect("service exists")
     }
 
+    /// `event`, after making CloudWatch agree with it (the alarm exists, in the state the event
+    /// reports), as in an account where the event is real.
+    pub async fn agree(&self, event: Value) -> Value {
+        emulator::agree(&self.sdk, &event)
+            .await
+            .expect("alarm state set in the emulator")
+    }
+
+    /// Sets an alarm's state in the emulator (creating it if needed).
+    pub async fn set_alarm(&self, name: &str, state: &str) {
+        emulator::set_alarm(&self.sdk, name, state)
+            .await
+            .expect("alarm state set in the emulator")
+    }
+
     pub async fn inbox(&self) -> Vec<Received> {
         emulator::drain_inbox(&self.sdk, &self.seeded.inbox_url)
             .await

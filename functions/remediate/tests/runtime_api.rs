@@ -91,7 +91,7 @@ async fn the_binary_handles_every_sample_under_the_runtime_api() -> TestResult {
     assert!(
         e["errorMessage"]
             .as_str()
-            .is_some_and(|m| m.contains("expected a CloudWatch alarm")),
+            .is_some_and(|m| m.contains("expected one of: a CloudWatch alarm")),
         "{e}"
     );
 

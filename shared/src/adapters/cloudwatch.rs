@@ -1,9 +1,32 @@
 //! `Alarms` on CloudWatch (`aws-sdk-cloudwatch` pinned below the RPCv2-CBOR releases).
 
+use aws_sdk_cloudwatch::types::AlarmType;
 use aws_sdk_cloudwatch::Client;
+use chrono::{DateTime, Utc};
 
 use super::sdk::{port_error, Budget, Lazy};
+use crate::model::{AlarmState, AlarmStatus};
 use crate::ports::{Alarms, PortError};
+
+/// DescribeAlarms takes at most 100 names per call.
+const NAMES_PER_CALL: usize = 100;
+
+fn chrono_of(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| t.to_millis().ok())
+        .and_then(DateTime::from_timestamp_millis)
+}
+
+fn state_of(
+    name: &str,
+    s: Option<&aws_sdk_cloudwatch::types::StateValue>,
+) -> Result<AlarmState, PortError> {
+    s.and_then(|s| AlarmState::parse(s.as_str()))
+        .ok_or_else(|| {
+            PortError(format!(
+                "CloudWatch gave alarm {name} no state we know ({s:?})"
+            ))
+        })
+}
 
 #[derive(Debug, Clone)]
 pub struct CloudWatchAlarms {
@@ -30,6 +53,11 @@ impl CloudWatchAlarms {
     fn client(&self) -> &Client {
         self.client.get()
     }
+
+    fn config(&self) -> Result<aws_sdk_cloudwatch::config::Builder, PortError> {
+        Ok(aws_sdk_cloudwatch::config::Builder::default()
+            .timeout_config(self.budget.timeouts().map_err(PortError)?))
+    }
 }
 
 impl Alarms for CloudWatchAlarms {
@@ -43,10 +71,7 @@ impl Alarms for CloudWatchAlarms {
                 .alarm_name_prefix(prefix)
                 .set_next_token(token.take())
                 .customize()
-                .config_override(
-                    aws_sdk_cloudwatch::config::Builder::default()
-                        .timeout_config(self.budget.timeouts().map_err(PortError)?),
-                )
+                .config_override(self.config()?)
                 .send()
                 .await
                 .map_err(|e| port_error(&format!("describe alarms {prefix}*"), e))?;
@@ -71,5 +96,46 @@ impl Alarms for CloudWatchAlarms {
                 _ => return Ok(out),
             }
         }
+    }
+
+    async fn describe(&self, names: &[String]) -> Result<Vec<AlarmStatus>, PortError> {
+        let mut out = Vec::with_capacity(names.len());
+        for chunk in names.chunks(NAMES_PER_CALL) {
+            let page = self
+                .client()
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .alarm_types(AlarmType::MetricAlarm)
+                .alarm_types(AlarmType::CompositeAlarm)
+                .max_records(NAMES_PER_CALL as i32)
+                .customize()
+                .config_override(self.config()?)
+                .send()
+                .await
+                .map_err(|e| port_error("describe alarms", e))?;
+            for a in page.metric_alarms() {
+                let name = a.alarm_name().unwrap_or_default().to_owned();
+                out.push(AlarmStatus {
+                    state: state_of(&name, a.state_value())?,
+                    updated: chrono_of(a.state_updated_timestamp()),
+                    composite: false,
+                    suppressed_by: None,
+                    suppressor: None,
+                    name,
+                });
+            }
+            for a in page.composite_alarms() {
+                let name = a.alarm_name().unwrap_or_default().to_owned();
+                out.push(AlarmStatus {
+                    state: state_of(&name, a.state_value())?,
+                    updated: chrono_of(a.state_updated_timestamp()),
+                    composite: true,
+                    suppressed_by: a.actions_suppressed_by().map(|s| s.as_str().to_owned()),
+                    suppressor: a.actions_suppressor().map(str::to_owned),
+                    name,
+                });
+            }
+        }
+        Ok(out)
     }
 }

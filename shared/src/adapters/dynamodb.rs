@@ -4,9 +4,12 @@
 //! |------------------|---------------------------------|-----------------------------|
 //! | handled event    | `event#<alarm>#<state>#<ms>`    | `event` (`dry_run` mode: `event#dry_run`) |
 //! | target state     | `target#<cluster>/<service>`    | `state` (`state#dry_run`)   |
-//! | decision (audit) | `target#…` or `alarm#<name>`    | `decision#<time>#<event>`   |
+//! | decision (audit) | `target#…` or `alarm#<name>`    | `decision#<time>#<event>#<outcome>` |
 //!
-//! Every write that guards an action is conditional, so two invocations never both act.
+//! Every write that guards an action is conditional, so two invocations never both act. Long
+//! alarm names are hashed into keys (`model::key_part`). A handled event whose notice is kept but
+//! not yet sent carries `outbox` (its mode), the partition key of the sparse index `outbox`
+//! (sort key `lease_until`), which the reconcile tick reads to send it again.
 
 use std::collections::HashMap;
 
@@ -23,6 +26,15 @@ use crate::ports::{Claim, EventStatus, Ledger, Mode, PortError};
 pub const EVENT_TTL_DAYS: i64 = 14;
 /// How long audit items are kept.
 pub const AUDIT_TTL_DAYS: i64 = 400;
+/// The sparse index of kept, unsent notices.
+pub const OUTBOX_INDEX: &str = "outbox";
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "live",
+        Mode::DryRun => "dry_run",
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct DynamoLedger {
@@ -162,10 +174,11 @@ impl Ledger for DynamoLedger {
         req = match notice {
             Some(notice) => {
                 let text = serde_json::to_string(notice).map_err(|e| PortError(e.to_string()))?;
-                req.update_expression("SET #s = :s, notice = :n")
+                req.update_expression("SET #s = :s, notice = :n, outbox = :o")
                     .expression_attribute_values(":n", s(text))
+                    .expression_attribute_values(":o", s(mode_name(mode)))
             }
-            None => req.update_expression("SET #s = :s REMOVE notice"),
+            None => req.update_expression("SET #s = :s REMOVE notice, outbox"),
         };
         req.customize()
             .config_override(self.config()?)
@@ -244,16 +257,53 @@ impl Ledger for DynamoLedger {
             "expires_at".into(),
             n((Utc::now() + Duration::days(AUDIT_TTL_DAYS)).timestamp()),
         );
-        self.client()
+        let res = self
+            .client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attrs))
+            .condition_expression("attribute_not_exists(pk)")
             .customize()
             .config_override(self.config()?)
             .send()
-            .await
-            .map_err(|e| port_error(&format!("record {pk} {sk}"), e))?;
-        Ok(())
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Recorded by an earlier try of the same decision: kept as it was.
+            Err(e) if is_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(port_error(&format!("record {pk} {sk}"), e)),
+        }
+    }
+
+    async fn unsent(&self, mode: Mode, before: DateTime<Utc>) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(&self.table)
+                .index_name(OUTBOX_INDEX)
+                .key_condition_expression("outbox = :o AND lease_until < :t")
+                .expression_attribute_values(":o", s(mode_name(mode)))
+                .expression_attribute_values(":t", n(before.timestamp_millis()))
+                .set_exclusive_start_key(start.take())
+                .customize()
+                .config_override(self.config()?)
+                .send()
+                .await
+                .map_err(|e| port_error(&format!("read the outbox of {}", self.table), e))?;
+            keys.extend(out.items().iter().filter_map(|item| {
+                item.get("pk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix("event#"))
+                    .map(str::to_owned)
+            }));
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(keys),
+            }
+        }
     }
 
     async fn history(&self, pk: &str) -> Result<Vec<Value>, PortError> {

@@ -14,7 +14,7 @@ use crate::policy::{MaintenancePolicy, Policy};
 use crate::ports::{
     Alarms, Health, Ledger, Notifier, Parameters, PortError, Scaling, Services, Snapshots, Tasks,
 };
-use crate::runtime::Invocation;
+use crate::runtime::{Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
 /// The ledger partition of maintenance windows.
@@ -28,6 +28,16 @@ pub enum MaintenanceError {
     Ledger(PortError),
     #[error("{0}: the window's progress kept changing under us; retry")]
     Contention(String),
+}
+
+impl Failure for MaintenanceError {
+    fn kind(&self) -> &'static str {
+        match self {
+            MaintenanceError::Input(_) => "ParseError",
+            MaintenanceError::Ledger(_) => "LedgerUnavailable",
+            MaintenanceError::Contention(_) => "Contention",
+        }
+    }
 }
 
 /// What the state machine (or a schedule) sends. The loop passes the last output back, so extra

@@ -4,6 +4,7 @@
 //! other module may use it without creating a cycle.
 
 mod action;
+mod alarm;
 mod database;
 mod notice;
 mod payload;
@@ -12,9 +13,10 @@ mod severity;
 mod target;
 
 pub use action::{Action, Effect, Outcome};
+pub use alarm::{AlarmState, AlarmStatus};
 pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
 pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};
-pub use payload::{keys_of, parse_time};
+pub use payload::{clip, key_part, keys_of, parse_time, printable, quote, KEY_PART_MAX, QUOTE_MAX};
 pub use service::{ServiceStatus, TaskSpec, TaskState};
 pub use severity::Severity;
 pub use target::Target;

@@ -20,6 +20,10 @@ pub(super) struct RawGuards {
     circuit_max_restarts: u32,
     #[serde(default = "default_circuit_window")]
     circuit_window: String,
+    #[serde(default = "default_verify_alarms")]
+    verify_alarms: bool,
+    #[serde(default = "default_incident_max_age")]
+    incident_max_age: String,
 }
 
 impl Default for RawGuards {
@@ -29,6 +33,8 @@ impl Default for RawGuards {
             scale_out_cooldown: default_scale_out_cooldown(),
             circuit_max_restarts: default_circuit_max(),
             circuit_window: default_circuit_window(),
+            verify_alarms: default_verify_alarms(),
+            incident_max_age: default_incident_max_age(),
         }
     }
 }
@@ -44,6 +50,12 @@ fn default_circuit_max() -> u32 {
 }
 fn default_circuit_window() -> String {
     "60m".into()
+}
+fn default_verify_alarms() -> bool {
+    true
+}
+fn default_incident_max_age() -> String {
+    "24h".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +74,10 @@ pub struct Guards {
     pub scale_out_cooldown: Duration,
     pub circuit_max_restarts: u32,
     pub circuit_window: Duration,
+    /// Re-read each alarm's live state from CloudWatch before acting on it.
+    pub verify_alarms: bool,
+    /// An incident open this long is announced once: a human is needed.
+    pub incident_max_age: Duration,
 }
 
 /// What an alarm in ALARM asks for: `action` (restart, scale_out or notify), and for a scale-out
@@ -89,11 +105,14 @@ pub(super) fn guards(raw: &RawGuards, fields: &Fields) -> Result<Guards, PolicyE
         scale_out_cooldown: d("scale_out_cooldown", &raw.scale_out_cooldown)?,
         circuit_max_restarts: raw.circuit_max_restarts,
         circuit_window: d("circuit_window", &raw.circuit_window)?,
+        verify_alarms: raw.verify_alarms,
+        incident_max_age: d("incident_max_age", &raw.incident_max_age)?,
     };
     for (field, d) in [
         ("guards.restart_cooldown", guards.restart_cooldown),
         ("guards.scale_out_cooldown", guards.scale_out_cooldown),
         ("guards.circuit_window", guards.circuit_window),
+        ("guards.incident_max_age", guards.incident_max_age),
     ] {
         // A zero cooldown or window would switch the guard off without saying so.
         if d.is_zero() {

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::model::{
-    Created, Database, DbState, Notification, ServiceStatus, SnapInfo, Target, TaskSpec, TaskState,
+    AlarmStatus, Created, Database, DbState, Notification, ServiceStatus, SnapInfo, Target,
+    TaskSpec, TaskState,
 };
 
 /// A read or bookkeeping call failed; nothing was changed by it. The invocation fails and is retried.
@@ -98,7 +99,15 @@ pub trait Ledger: Send + Sync {
         status: EventStatus,
         notice: Option<&Notification>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Appends an audit item (a flat JSON object) under `pk`/`sk`.
+    /// Keys of events whose notice was kept but may not have gone out: finished work, still
+    /// `Notifying`, whose claim's lease ran out before `before`.
+    fn unsent(
+        &self,
+        mode: Mode,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// Writes an audit item (a flat JSON object) under `pk`/`sk` unless one is there already:
+    /// the record of a decision is never overwritten.
     fn record(
         &self,
         pk: &str,
@@ -225,6 +234,12 @@ pub trait Alarms: Send + Sync {
         &self,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>, PortError>> + Send;
+    /// The live state of each named alarm CloudWatch knows (metric or composite); a name it
+    /// does not know is left out.
+    fn describe(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<AlarmStatus>, PortError>> + Send;
 }
 
 /// The service's health endpoint.

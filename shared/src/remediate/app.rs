@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::handler::{RemediateError, Remediator};
+use crate::adapters::cloudwatch::CloudWatchAlarms;
 use crate::adapters::dynamodb::DynamoLedger;
 use crate::adapters::ecs::EcsServices;
 use crate::adapters::sdk::{Budget, Lazy};
@@ -15,6 +16,7 @@ use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
 pub struct App {
     pub config: Arc<Config>,
     pub ecs: Lazy<aws_sdk_ecs::Client>,
+    pub cloudwatch: Lazy<aws_sdk_cloudwatch::Client>,
     audit: Audit,
 }
 
@@ -30,8 +32,14 @@ impl Job for App {
     type Error = RemediateError;
 
     fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<App, ConfigError> {
+        if !config.policy.guards.verify_alarms {
+            tracing::warn!(
+                "guards.verify_alarms is off: alarm events are acted on without asking CloudWatch whether they still hold"
+            );
+        }
         Ok(App {
             ecs: Lazy::new(sdk, aws_sdk_ecs::Client::new),
+            cloudwatch: Lazy::new(sdk, aws_sdk_cloudwatch::Client::new),
             audit: Audit::new(&config, sdk)?,
             config: Arc::new(config),
         })
@@ -47,6 +55,7 @@ impl Job for App {
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::lazy(&self.ecs, budget),
+            alarms: CloudWatchAlarms::lazy(&self.cloudwatch, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,

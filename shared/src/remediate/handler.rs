@@ -8,15 +8,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
-use super::decide::{decide, Decision, Verdict};
+use super::decide::{judge, Decision, Facts, Live, Verdict};
 use super::notice;
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
-use crate::model::{Effect, LedgerKeys, Outcome};
+use crate::model::{key_part, Effect, LedgerKeys, Outcome};
 use crate::policy::Policy;
-use crate::ports::{Certainty, Ledger, Mode, Notifier, PortError, Services};
-use crate::runtime::Invocation;
+use crate::ports::{Alarms, Certainty, Ledger, Mode, Notifier, PortError, Services};
+use crate::runtime::{Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,8 @@ pub enum RemediateError {
     Ledger(PortError),
     #[error("observing {target}: {error}")]
     Observe { target: String, error: PortError },
+    #[error("reading alarm states from CloudWatch: {0}")]
+    Verify(PortError),
     #[error("{0}: the target's state kept changing under us; retry")]
     Contention(String),
     #[error("{event_key}: {outcome} ({error}); recorded and announced, failing so Lambda retries")]
@@ -39,6 +41,21 @@ pub enum RemediateError {
     Notify(PortError),
 }
 
+impl Failure for RemediateError {
+    fn kind(&self) -> &'static str {
+        match self {
+            RemediateError::Parse(_) => "ParseError",
+            RemediateError::Ledger(_) => "LedgerUnavailable",
+            RemediateError::Observe { .. } => "ObserveFailed",
+            RemediateError::Verify(_) => "VerifyFailed",
+            RemediateError::Contention(_) => "Contention",
+            RemediateError::Action { outcome, .. } if *outcome == "unknown" => "OutcomeUnknown",
+            RemediateError::Action { .. } => "ActionFailed",
+            RemediateError::Notify(_) => "NotifyFailed",
+        }
+    }
+}
+
 impl From<OnceError> for RemediateError {
     fn from(e: OnceError) -> Self {
         match e {
@@ -49,17 +66,26 @@ impl From<OnceError> for RemediateError {
 }
 
 /// The composition of the ports for one invocation.
-pub struct Remediator<'a, S, L, N> {
+pub struct Remediator<'a, S, A, L, N> {
     pub policy: &'a Policy,
     pub services: S,
+    pub alarms: A,
     pub ledger: L,
     pub notifier: N,
     pub dry_run: bool,
 }
 
-impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
-    fn mode(&self) -> Mode {
+impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> {
+    pub(super) fn mode(&self) -> Mode {
         Mode::of(self.dry_run)
+    }
+
+    pub(super) fn once(&self) -> Once<'_, L, N> {
+        Once {
+            ledger: &self.ledger,
+            notifier: &self.notifier,
+            mode: self.mode(),
+        }
     }
 
     /// Handles one payload of any accepted shape; the returned JSON is the decision report.
@@ -69,6 +95,7 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
                 tracing::info!(%what, "acknowledged and ignored");
                 return Ok(json!({ "ignored": what }));
             }
+            Inbound::Tick => return self.reconcile(inv).await,
             Inbound::Alarms(a) => a,
         };
         let mut results = Vec::with_capacity(alarms.len());
@@ -89,18 +116,13 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         }
     }
 
-    async fn handle_alarm(
+    pub(super) async fn handle_alarm(
         &self,
         a: &AlarmTransition,
         inv: &Invocation,
     ) -> Result<Value, RemediateError> {
         let key = a.event_key();
-        let once = Once {
-            ledger: &self.ledger,
-            notifier: &self.notifier,
-            mode: self.mode(),
-        };
-        match once.run(&key, inv, self.work(a, &key, inv)).await? {
+        match self.once().run(&key, inv, self.work(a, &key, inv)).await? {
             Handled::Duplicate => {
                 Ok(json!({ "event_key": key, "alarm": a.alarm_name, "duplicate": true }))
             }
@@ -119,7 +141,7 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         inv: &Invocation,
     ) -> Settle<Value, RemediateError> {
         let now = inv.now;
-        let decision = match self.decide_and_reserve(a, now).await {
+        let decision = match self.decide_and_reserve(a, inv).await {
             Ok(d) => d,
             // Nothing was changed: the claim is released so Lambda's retry handles it afresh.
             Err(e) => return Settle::Retry(e, None),
@@ -137,10 +159,12 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
             .target
             .as_ref()
             .map(target_pk)
-            .unwrap_or_else(|| format!("alarm#{}", a.alarm_name));
+            .unwrap_or_else(|| format!("alarm#{}", key_part(&a.alarm_name)));
+        // One record per transition and outcome: a retry that reaches the same end writes none.
         let sk = format!(
-            "decision#{}#{key}",
-            Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            "decision#{}#{key}#{}",
+            a.state_time.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+            outcome.as_str()
         );
         let keys = LedgerKeys { pk, sk };
         let entry = audit_entry(a, &decision, outcome, error.as_deref(), inv, self.dry_run);
@@ -184,11 +208,19 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
     async fn decide_and_reserve(
         &self,
         a: &AlarmTransition,
-        now: DateTime<Utc>,
+        inv: &Invocation,
     ) -> Result<Decision, RemediateError> {
+        let facts = Facts {
+            policy: self.policy,
+            home: &inv.home,
+            observed: None,
+            live: &Live::Unverified,
+            state: &Default::default(),
+            now: inv.now,
+        };
         let resolution = resolve(a, self.policy);
         let Resolution::Allowed(target, _) = &resolution else {
-            return Ok(decide(a, self.policy, None, &Default::default(), now));
+            return Ok(judge(a, facts));
         };
         let won = versioned::until_written(|| async {
             let Stored {
@@ -215,7 +247,16 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
                     o.desired = n;
                 }
             }
-            let d = decide(a, self.policy, observed.as_ref(), &stored, now);
+            let live = self.live(a, &stored).await?;
+            let d = judge(
+                a,
+                Facts {
+                    observed: observed.as_ref(),
+                    live: &live,
+                    state: &stored,
+                    ..facts
+                },
+            );
             match &d.state {
                 Some(next) if next != &stored => {
                     if state::save(&self.ledger, self.mode(), target, next, version)
@@ -233,6 +274,28 @@ impl<S: Services, L: Ledger, N: Notifier> Remediator<'_, S, L, N> {
         })
         .await?;
         won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+    }
+
+    /// What CloudWatch says now about the alarm and every alarm of the target's incident.
+    async fn live(
+        &self,
+        a: &AlarmTransition,
+        stored: &state::TargetState,
+    ) -> Result<Live, RemediateError> {
+        if !self.policy.guards.verify_alarms {
+            return Ok(Live::Unverified);
+        }
+        let mut names = std::collections::BTreeSet::from([a.alarm_name.clone()]);
+        if let Some(inc) = &stored.incident {
+            names.extend(inc.fired.iter().cloned());
+        }
+        let names: Vec<String> = names.into_iter().collect();
+        let statuses = self
+            .alarms
+            .describe(&names)
+            .await
+            .map_err(RemediateError::Verify)?;
+        Ok(Live::of(statuses))
     }
 
     async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::alarm::AlarmTransition;
 use super::decide::{Decision, Held, Verdict};
 use super::state::{Incident, TIMELINE_HEAD};
-use crate::model::{subject_line, Action, Effect, LedgerKeys, Notification, Outcome};
+use crate::model::{printable, subject_line, Action, Effect, LedgerKeys, Notification, Outcome};
 
 pub fn build(
     alarm: &AlarmTransition,
@@ -43,7 +43,7 @@ pub fn build(
         text.push_str(&format!("Desired:  {b} → {a}\n"));
     }
     if let Some(e) = error {
-        text.push_str(&format!("Error:    {e}\n"));
+        text.push_str(&format!("Error:    {}\n", printable(e)));
     }
     if outcome == Outcome::Unknown {
         text.push_str("The call got no answer: it may or may not have happened. The invocation fails so Lambda retries it; the retry checks and finishes the job.\n");
@@ -94,8 +94,10 @@ pub fn build(
 
 /// The decision in a few words: "scaled out 3→5", "would restart (dry run)", "resolved in 12m".
 pub fn headline(d: &Decision, outcome: Outcome) -> String {
-    let change = match d.effect {
-        Some(Effect::SetDesired { from, to }) => format!(" {from}→{to}"),
+    let change = match (d.effect, d.verdict, d.before, d.after) {
+        (Some(Effect::SetDesired { from, to }), ..) => format!(" {from}→{to}"),
+        // Confirmed done on a retry: the change it made.
+        (None, Verdict::AlreadyDone, Some(from), Some(to)) if from != to => format!(" {from}→{to}"),
         _ => String::new(),
     };
     let resolved = d.closed.as_ref().map(|inc| {
@@ -121,12 +123,20 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
         (_, Outcome::Suppressed) if d.held == Some(Held::CircuitOpen) => {
             "remediation exhausted, a human is needed".to_owned()
         }
+        (_, Outcome::Suppressed) if d.held == Some(Held::ActionsSuppressed) => {
+            format!("{} held: actions suppressed in CloudWatch", verb.1)
+        }
         (_, Outcome::Suppressed) => format!("{} suppressed (cooldown)", verb.1),
         (_, Outcome::NoAction) => match (d.held, d.ask) {
             (Some(Held::NotAllowlisted), _) => "not allowlisted, no action".to_owned(),
             (Some(Held::NoSuchService), _) => "service not found, no action".to_owned(),
             (Some(Held::AtMax), _) => "at max, no scale-out".to_owned(),
             (Some(Held::ChangedOutside), _) => "count changed by hand, left alone".to_owned(),
+            (Some(Held::Foreign), _) => "alarm of another account or region, no action".to_owned(),
+            (Some(Held::Future), _) => "timestamp in the future, not believed".to_owned(),
+            (Some(Held::Superseded), _) => "superseded by a newer change, no action".to_owned(),
+            (Some(Held::UnknownAlarm), _) => "no such alarm in CloudWatch, no action".to_owned(),
+            (Some(Held::Stale), _) => "stale, CloudWatch disagrees, no action".to_owned(),
             (_, Action::None | Action::Restore) => String::new(),
             _ => "in ALARM".to_owned(),
         },

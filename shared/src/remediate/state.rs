@@ -2,12 +2,12 @@
 //! recent actions that cooldowns and the circuit breaker count. It is a versioned ledger document
 //! at `target#<cluster>/<service>`, `state` (`state#dry_run` for dry runs).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Action, Effect, Outcome, Severity, Target};
+use crate::model::{key_part, Action, Effect, Outcome, Severity, Target};
 use crate::ports::{Ledger, Mode, PortError};
 use crate::versioned;
 
@@ -30,6 +30,9 @@ pub struct ActionRecord {
     pub event_key: String,
     pub effect: Effect,
     pub status: ActionStatus,
+    /// Why, as decided when it was reserved: a retry that finds it done announces this.
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl ActionRecord {
@@ -130,7 +133,14 @@ pub struct TargetState {
     pub incident: Option<Incident>,
     pub actions: Vec<ActionRecord>,
     pub last_suppression_notice: Option<DateTime<Utc>>,
+    /// The newest state change handled per alarm (by `key_part` of its name): an older one
+    /// arriving late (a DLQ replay, a retry) is superseded.
+    #[serde(default)]
+    pub seen: BTreeMap<String, DateTime<Utc>>,
 }
+
+/// Alarms a target's `seen` remembers; the oldest are forgotten first.
+pub const SEEN_MAX: usize = 64;
 
 impl TargetState {
     /// Counting actions of `kind` since `since`.
@@ -146,6 +156,28 @@ impl TargetState {
             .iter()
             .filter(|a| a.kind == kind && a.counts())
             .max_by_key(|a| a.at)
+    }
+
+    /// The newest change of `alarm` handled so far.
+    pub fn seen(&self, alarm: &str) -> Option<DateTime<Utc>> {
+        self.seen.get(&key_part(alarm)).copied()
+    }
+
+    /// Remembers a change of `alarm` at `at` as handled, if it is the newest.
+    pub fn saw(&mut self, alarm: &str, at: DateTime<Utc>) {
+        let e = self.seen.entry(key_part(alarm)).or_insert(at);
+        *e = (*e).max(at);
+        while self.seen.len() > SEEN_MAX {
+            let oldest = self
+                .seen
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.seen.remove(&k),
+                None => break,
+            };
+        }
     }
 
     pub fn action_for(&self, event_key: &str) -> Option<&ActionRecord> {
@@ -181,6 +213,10 @@ impl TargetState {
         // A change confirmed on retry carries no new effect: the record's own effect is the one.
         let mut effect = effect;
         if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
+            if a.status == status && status == ActionStatus::Done {
+                // Settled already (a retry after a later step failed): its timeline has it.
+                return;
+            }
             a.status = status;
             effect = effect.or(Some(a.effect));
         }

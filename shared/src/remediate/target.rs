@@ -10,6 +10,8 @@ pub enum Resolution<'p> {
     Allowed(Target, &'p ServiceBounds),
     /// Named, but not in the allowlist: never touched.
     NotAllowed(Target),
+    /// Named by an event the policy does not trust to name it (why): never touched.
+    Untrusted(Target, String),
     /// Neither ECS dimensions nor an alarm name of the policy's form.
     Unknown,
 }
@@ -17,7 +19,9 @@ pub enum Resolution<'p> {
 impl Resolution<'_> {
     pub fn target(&self) -> Option<&Target> {
         match self {
-            Resolution::Allowed(t, _) | Resolution::NotAllowed(t) => Some(t),
+            Resolution::Allowed(t, _) | Resolution::NotAllowed(t) | Resolution::Untrusted(t, _) => {
+                Some(t)
+            }
             Resolution::Unknown => None,
         }
     }
@@ -25,18 +29,39 @@ impl Resolution<'_> {
 
 /// ECS `ClusterName`/`ServiceName` dimensions when the alarm has them, else the `<service>` part
 /// of `<prefix><service>-<signal>-<level>` in the policy's cluster.
+///
+/// Dimensions are believed only on an alarm whose name carries the policy's prefix (anyone may
+/// create `billing-down-critical` on api's metrics), and a `ClusterName` of another cluster is
+/// never the policy's, whatever else the event says.
 pub fn resolve<'p>(alarm: &AlarmTransition, policy: &'p Policy) -> Resolution<'p> {
-    let target = match alarm.dimensions.get("ServiceName") {
-        Some(service) => Some(Target::new(
-            alarm
-                .dimensions
-                .get("ClusterName")
-                .cloned()
-                .unwrap_or_else(|| policy.cluster.clone()),
-            service.clone(),
-        )),
-        None => service_from_name(&alarm.alarm_name, &policy.alarm_prefix)
-            .map(|s| Target::new(policy.cluster.clone(), s)),
+    let by_name = service_from_name(&alarm.alarm_name, &policy.alarm_prefix);
+    let dims = &alarm.dimensions;
+    if let Some(cluster) = dims.get("ClusterName").filter(|c| **c != policy.cluster) {
+        let service = dims
+            .get("ServiceName")
+            .cloned()
+            .or(by_name)
+            .unwrap_or_default();
+        return Resolution::Untrusted(
+            Target::new(cluster.clone(), service),
+            format!(
+                "its ClusterName is {cluster}, not the policy's {}",
+                policy.cluster
+            ),
+        );
+    }
+    let target = match dims.get("ServiceName") {
+        Some(service) if !alarm.alarm_name.starts_with(&policy.alarm_prefix) => {
+            return Resolution::Untrusted(
+                Target::new(policy.cluster.clone(), service.clone()),
+                format!(
+                    "{} does not carry the policy's prefix `{}`, so its dimensions are not believed",
+                    alarm.alarm_name, policy.alarm_prefix
+                ),
+            );
+        }
+        Some(service) => Some(Target::new(policy.cluster.clone(), service.clone())),
+        None => by_name.map(|s| Target::new(policy.cluster.clone(), s)),
     };
     match target {
         None => Resolution::Unknown,

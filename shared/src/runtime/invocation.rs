@@ -9,11 +9,31 @@ pub struct Invocation {
     pub request_id: String,
     pub deadline: Option<Instant>,
     pub now: DateTime<Utc>,
+    /// The account and region the function runs in: events naming others are not believed.
+    pub home: Home,
+}
+
+/// Where the function runs, from its own ARN; unknown (`None`) on a local run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Home {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Home {
+    /// `arn:aws:lambda:us-east-1:123456789012:function:name[:alias]`.
+    pub fn of_arn(arn: &str) -> Home {
+        let mut parts = arn.split(':');
+        let field = |p: Option<&str>| p.filter(|s| !s.is_empty()).map(str::to_owned);
+        let region = field(parts.nth(3));
+        let account = field(parts.next());
+        Home { account, region }
+    }
 }
 
 impl Invocation {
     /// From Lambda's context: the deadline is epoch milliseconds.
-    pub fn from_lambda(request_id: &str, deadline_ms: u64) -> Invocation {
+    pub fn from_lambda(request_id: &str, deadline_ms: u64, function_arn: &str) -> Invocation {
         let now = Utc::now();
         let left_ms = (deadline_ms as i64)
             .saturating_sub(now.timestamp_millis())
@@ -23,6 +43,7 @@ impl Invocation {
             deadline: (deadline_ms > 0)
                 .then(|| Instant::now() + std::time::Duration::from_millis(left_ms)),
             now,
+            home: Home::of_arn(function_arn),
         }
     }
 
@@ -31,7 +52,17 @@ impl Invocation {
             request_id: request_id.to_owned(),
             deadline: Some(Instant::now() + timeout),
             now: Utc::now(),
+            home: Home::default(),
         }
+    }
+
+    /// The same, running in `account` and `region`.
+    pub fn at_home(mut self, account: &str, region: &str) -> Invocation {
+        self.home = Home {
+            account: Some(account.to_owned()),
+            region: Some(region.to_owned()),
+        };
+        self
     }
 
     /// How long a claim holds: until the invocation's deadline, after which a retry may take it.
@@ -41,5 +72,18 @@ impl Invocation {
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(std::time::Duration::from_secs(900));
         self.now + Duration::from_std(left).unwrap_or(Duration::minutes(15))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_read_from_the_function_arn() {
+        let h = Home::of_arn("arn:aws:lambda:eu-west-1:123456789012:function:remediate:live");
+        assert_eq!(h.account.as_deref(), Some("123456789012"));
+        assert_eq!(h.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(Home::of_arn(""), Home::default());
     }
 }

@@ -9,19 +9,19 @@ pub mod telemetry;
 
 use std::future::Future;
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::Value;
 
 #[cfg(feature = "audit")]
 pub use audit::Audit;
 pub use config::{Config, ConfigError};
-pub use invocation::Invocation;
+pub use invocation::{Home, Invocation};
 
 /// A job a Lambda function runs: what it builds once per cold start, and how it handles an event.
 pub trait Job: Sized + Send + Sync {
     /// The function's name, for its error messages.
     const NAME: &'static str;
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: Failure + Send + Sync + 'static;
 
     /// The job's clients over an SDK configuration (real AWS's, or the local emulator's).
     /// Anything the job cannot work without fails here, named, before any event is taken.
@@ -33,6 +33,13 @@ pub trait Job: Sized + Send + Sync {
         inv: &Invocation,
         dry_run: bool,
     ) -> impl Future<Output = Result<Value, Self::Error>> + Send;
+}
+
+/// A job's error, named by its kind: Lambda reports the kind as the invocation's `errorType`
+/// (what a DLQ message, a log filter or an alarm on `Errors` is read by).
+pub trait Failure: std::error::Error {
+    /// `ParseError`, `Contention`, `OutcomeUnknown`, …
+    fn kind(&self) -> &'static str;
 }
 
 /// `J` from the environment: `OPS_*` and the SDK's own settings.
@@ -55,10 +62,15 @@ pub async fn serve<J: Job>() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let job = &job;
         async move {
-            let inv = Invocation::from_lambda(&event.context.request_id, event.context.deadline);
+            let ctx = &event.context;
+            let inv =
+                Invocation::from_lambda(&ctx.request_id, ctx.deadline, &ctx.invoked_function_arn);
             job.handle(&event.payload, &inv, false)
                 .await
-                .map_err(Error::from)
+                .map_err(|e| Diagnostic {
+                    error_type: e.kind().to_owned(),
+                    error_message: e.to_string(),
+                })
         }
     }))
     .await

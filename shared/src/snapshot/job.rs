@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::policy::Policy;
 use crate::ports::{Certainty, Ledger, Mode, Notifier, PortError, Snapshots};
-use crate::runtime::Invocation;
+use crate::runtime::{Failure, Invocation};
 
 /// States in which RDS takes a snapshot.
 const SNAPSHOTTABLE: &[&str] = &[
@@ -40,6 +40,18 @@ pub enum SnapshotError {
     Ledger(PortError),
     #[error("notify: {0}")]
     Notify(PortError),
+}
+
+impl Failure for SnapshotError {
+    fn kind(&self) -> &'static str {
+        match self {
+            SnapshotError::Tick(_) => "ParseError",
+            SnapshotError::NotAllowed(..) => "NotAllowed",
+            SnapshotError::Failed(_) => "SnapshotFailed",
+            SnapshotError::Ledger(_) => "LedgerUnavailable",
+            SnapshotError::Notify(_) => "NotifyFailed",
+        }
+    }
 }
 
 impl From<OnceError> for SnapshotError {

@@ -3,6 +3,7 @@
 //! Three deliveries (Lambda alarm action, EventBridge, SNS) × four kinds (metric, metric math,
 //! anomaly detection, composite). Parsing is pure and never touches AWS.
 
+mod sns;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -13,40 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::model::{keys_of, parse_time};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlarmState {
-    Ok,
-    Alarm,
-    InsufficientData,
-}
-
-impl AlarmState {
-    fn parse(s: &str) -> Option<AlarmState> {
-        match s {
-            "OK" => Some(AlarmState::Ok),
-            "ALARM" => Some(AlarmState::Alarm),
-            "INSUFFICIENT_DATA" => Some(AlarmState::InsufficientData),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlarmState::Ok => "OK",
-            AlarmState::Alarm => "ALARM",
-            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-}
-
-impl fmt::Display for AlarmState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::model::{clip, key_part, printable, quote, QUOTE_MAX};
+pub use crate::model::{keys_of, parse_time, AlarmState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +32,8 @@ pub enum Delivery {
     LambdaAction,
     EventBridge,
     Sns,
+    /// Not delivered: read from CloudWatch by the reconcile tick (a transition an event missed).
+    Reconcile,
 }
 
 /// One alarm state transition, whatever path and kind it came by.
@@ -82,14 +53,19 @@ pub struct AlarmTransition {
     pub dimensions: BTreeMap<String, String>,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// A composite alarm whose actions CloudWatch is holding back: why (`WaitPeriod`, …).
+    pub suppressed_by: Option<String>,
+    /// The composite's actions suppressor alarm.
+    pub suppressor: Option<String>,
 }
 
 impl AlarmTransition {
     /// The idempotency key: the same transition, by any path or any retry, has the same key.
+    /// Bounded whatever the name's length: it is part of ledger keys.
     pub fn event_key(&self) -> String {
         format!(
             "{}#{}#{}",
-            self.alarm_name,
+            key_part(&self.alarm_name),
             self.state.as_str(),
             self.state_time.timestamp_millis()
         )
@@ -103,14 +79,27 @@ pub enum Inbound {
     Alarms(Vec<AlarmTransition>),
     /// A CloudWatch event this function does not act on, acknowledged so it is not retried.
     Ignored { what: String },
+    /// A scheduled event (rule or Scheduler): reconcile what events missed.
+    Tick,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a CloudWatch alarm event: {0}")]
 pub struct ParseError(pub String);
 
-const EXPECTED: &str = "expected a CloudWatch alarm from a Lambda alarm action (`alarmData`), \
-EventBridge (`detail-type` \"CloudWatch Alarm State Change\") or SNS (`Records[].Sns.Message`)";
+impl ParseError {
+    /// `what` failed to read: the reader's words, cut so no large input is echoed back.
+    fn reading(what: &str, e: impl fmt::Display) -> ParseError {
+        ParseError(format!(
+            "{what}: {}",
+            clip(&printable(&e.to_string()), QUOTE_MAX)
+        ))
+    }
+}
+
+pub(super) const EXPECTED: &str = "expected one of: a CloudWatch alarm from a Lambda alarm action \
+(`alarmData`), EventBridge (`detail-type` \"CloudWatch Alarm State Change\") or SNS \
+(`Records[].Sns.Message`); or a schedule's \"Scheduled Event\" (a reconcile tick)";
 
 /// Reads any accepted payload. An error says what was expected and what arrived.
 pub fn parse(payload: &Value) -> Result<Inbound, ParseError> {
@@ -118,24 +107,75 @@ pub fn parse(payload: &Value) -> Result<Inbound, ParseError> {
         return Err(ParseError(format!("{EXPECTED}; got {}", keys_of(payload))));
     };
     if obj.contains_key("alarmData") {
-        return from_lambda_action(payload).map(|t| Inbound::Alarms(vec![t]));
+        return from_lambda_action(payload).map(|t| Inbound::Alarms(vec![clean(t)]));
     }
     if obj.contains_key("detail-type") {
-        return from_eventbridge(payload);
+        return from_eventbridge(payload).map(|i| i.map(clean));
     }
-    if obj.contains_key("Records") {
-        return from_sns(payload);
+    if let Some(records) = obj.get("Records") {
+        return match foreign_records(records) {
+            Some(source) => Err(ParseError(format!(
+                "{EXPECTED}; got `Records` from {}",
+                quote(&source)
+            ))),
+            None => sns::from_sns(payload).map(|i| i.map(clean)),
+        };
     }
     Err(ParseError(format!("{EXPECTED}; got {}", keys_of(payload))))
 }
 
+impl Inbound {
+    fn map(self, f: impl Fn(AlarmTransition) -> AlarmTransition) -> Inbound {
+        match self {
+            Inbound::Alarms(a) => Inbound::Alarms(a.into_iter().map(f).collect()),
+            other => other,
+        }
+    }
+}
+
+/// `Records` of another service (SQS, S3, …): its `eventSource`. SNS records carry `Sns`.
+fn foreign_records(records: &Value) -> Option<String> {
+    let first = records.as_array()?.first()?;
+    if first.get("Sns").is_some() {
+        return None;
+    }
+    let source = ["eventSource", "EventSource"]
+        .iter()
+        .find_map(|k| first.get(*k).and_then(Value::as_str))
+        .unwrap_or("an unknown service");
+    Some(source.to_owned())
+}
+
+/// Every text of the event made printable: names, reasons and dimensions reach notices.
+fn clean(mut t: AlarmTransition) -> AlarmTransition {
+    t.alarm_name = printable(&t.alarm_name);
+    t.reason = printable(&t.reason);
+    t.description = t.description.as_deref().map(printable);
+    t.dimensions = t
+        .dimensions
+        .iter()
+        .map(|(k, v)| (printable(k), printable(v)))
+        .collect();
+    for s in [
+        &mut t.alarm_arn,
+        &mut t.account,
+        &mut t.region,
+        &mut t.suppressed_by,
+        &mut t.suppressor,
+    ] {
+        *s = s.as_deref().map(printable);
+    }
+    t
+}
+
 fn from_lambda_action(payload: &Value) -> Result<AlarmTransition, ParseError> {
     let a: wire::LambdaAlarmAction = serde_json::from_value(payload.clone())
-        .map_err(|e| ParseError(format!("Lambda alarm action: {e}")))?;
+        .map_err(|e| ParseError::reading("Lambda alarm action", e))?;
     if let Some(src) = a.source.as_deref() {
         if src != "aws.cloudwatch" {
             return Err(ParseError(format!(
-                "Lambda alarm action from source {src:?}, expected \"aws.cloudwatch\""
+                "Lambda alarm action from source {}, expected \"aws.cloudwatch\"",
+                quote(src)
             )));
         }
     }
@@ -148,22 +188,28 @@ fn from_lambda_action(payload: &Value) -> Result<AlarmTransition, ParseError> {
     )
 }
 
-fn from_eventbridge(payload: &Value) -> Result<Inbound, ParseError> {
+pub(super) fn from_eventbridge(payload: &Value) -> Result<Inbound, ParseError> {
     let ev: EventBridgeEvent<Value> = serde_json::from_value(payload.clone())
-        .map_err(|e| ParseError(format!("EventBridge envelope: {e}")))?;
+        .map_err(|e| ParseError::reading("EventBridge envelope", e))?;
+    if ev.detail_type == "Scheduled Event"
+        && matches!(ev.source.as_str(), "aws.events" | "aws.scheduler")
+    {
+        return Ok(Inbound::Tick);
+    }
     if ev.source != "aws.cloudwatch" {
         return Err(ParseError(format!(
-            "EventBridge event from source {:?} ({:?}); {EXPECTED}",
-            ev.source, ev.detail_type
+            "EventBridge event from source {} ({}); {EXPECTED}",
+            quote(&ev.source),
+            quote(&ev.detail_type)
         )));
     }
     if ev.detail_type != "CloudWatch Alarm State Change" {
         return Ok(Inbound::Ignored {
-            what: format!("EventBridge aws.cloudwatch {:?}", ev.detail_type),
+            what: format!("EventBridge aws.cloudwatch {}", quote(&ev.detail_type)),
         });
     }
     let detail: wire::AlarmData = serde_json::from_value(ev.detail)
-        .map_err(|e| ParseError(format!("EventBridge alarm `detail`: {e}")))?;
+        .map_err(|e| ParseError::reading("EventBridge alarm `detail`", e))?;
     let arn = ev.resources.and_then(|r| r.into_iter().next());
     from_alarm_data(detail, Delivery::EventBridge, arn, ev.account, ev.region)
         .map(|t| Inbound::Alarms(vec![t]))
@@ -183,8 +229,8 @@ fn from_alarm_data(
     };
     let state_time = parse_time(&d.state.timestamp).ok_or_else(|| {
         ParseError(format!(
-            "state.timestamp {:?} is not a timestamp",
-            d.state.timestamp
+            "state.timestamp {} is not a timestamp",
+            quote(&d.state.timestamp)
         ))
     })?;
     let config = d.configuration.unwrap_or_default();
@@ -213,121 +259,21 @@ fn from_alarm_data(
         dimensions,
         account,
         region,
+        suppressed_by: d.state.actions_suppressed_by.filter(|s| !s.is_empty()),
+        suppressor: config.actions_suppressor.filter(|s| !s.is_empty()),
     })
 }
 
-fn from_sns(payload: &Value) -> Result<Inbound, ParseError> {
-    let ev: wire::SnsEvent = serde_json::from_value(payload.clone())
-        .map_err(|e| ParseError(format!("SNS event: {e}")))?;
-    if ev.records.is_empty() {
-        return Err(ParseError("SNS event with no Records".into()));
-    }
-    let mut alarms = Vec::with_capacity(ev.records.len());
-    let mut ignored = Vec::new();
-    for (i, r) in ev.records.into_iter().enumerate() {
-        let msg: Value = serde_json::from_str(&r.sns.message).map_err(|e| {
-            ParseError(format!(
-                "SNS record {i}: Message is not JSON ({e}); {EXPECTED}"
-            ))
-        })?;
-        // An EventBridge rule may target the topic: its Message is the EventBridge event.
-        if msg.get("detail-type").is_some() {
-            match from_eventbridge(&msg)? {
-                Inbound::Alarms(mut a) => alarms.append(&mut a),
-                Inbound::Ignored { what } => ignored.push(what),
-            }
-            continue;
-        }
-        let a: wire::SnsAlarm = serde_json::from_value(msg.clone()).map_err(|e| {
-            ParseError(format!(
-                "SNS record {i}: Message is not a CloudWatch alarm notification ({e}); got {}",
-                keys_of(&msg)
-            ))
-        })?;
-        alarms.push(from_sns_alarm(a, i)?);
-    }
-    if alarms.is_empty() {
-        return Ok(Inbound::Ignored {
-            what: ignored.join("; "),
-        });
-    }
-    Ok(Inbound::Alarms(alarms))
-}
-
-fn from_sns_alarm(a: wire::SnsAlarm, i: usize) -> Result<AlarmTransition, ParseError> {
-    let at = |field: &str| format!("SNS record {i}: {field}");
-    let state = state_of(&a.new_state_value, &at("NewStateValue"))?;
-    let previous_state = match a.old_state_value.as_deref() {
-        Some(s) => Some(state_of(s, &at("OldStateValue"))?),
-        None => None,
-    };
-    let state_time = parse_time(&a.state_change_time).ok_or_else(|| {
-        ParseError(format!(
-            "{} {:?} is not a timestamp",
-            at("StateChangeTime"),
-            a.state_change_time
-        ))
-    })?;
-    let (kind, dimensions) = match (&a.trigger, &a.alarm_rule) {
-        (_, Some(_)) | (None, None) => (AlarmKind::Composite, BTreeMap::new()),
-        (Some(t), None) => {
-            let kind = if t.threshold_metric_id.is_some() {
-                AlarmKind::AnomalyDetection
-            } else {
-                kind_of(t.metrics.iter().map(|m| m.expression.as_deref()))
-            };
-            let dims = if t.metrics.is_empty() {
-                shared_dimensions(std::iter::once(to_map(&t.dimensions)))
-            } else {
-                shared_dimensions(
-                    t.metrics
-                        .iter()
-                        .filter_map(|m| m.metric_stat.as_ref())
-                        .map(|s| to_map(&s.metric.dimensions)),
-                )
-            };
-            (kind, dims)
-        }
-    };
-    // SNS gives the region as a display name ("US East (N. Virginia)"); the ARN has the code.
-    let region = a
-        .alarm_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(3))
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .or(a.region);
-    Ok(AlarmTransition {
-        alarm_name: a.alarm_name,
-        alarm_arn: a.alarm_arn,
-        state,
-        previous_state,
-        reason: a.new_state_reason.unwrap_or_default(),
-        description: a.alarm_description.filter(|s| !s.is_empty()),
-        state_time,
-        kind,
-        delivery: Delivery::Sns,
-        dimensions,
-        account: a.aws_account_id,
-        region,
-    })
-}
-
-fn to_map(dims: &[wire::SnsDimension]) -> BTreeMap<String, String> {
-    dims.iter()
-        .map(|d| (d.name.clone(), d.value.clone()))
-        .collect()
-}
-
-fn state_of(s: &str, field: &str) -> Result<AlarmState, ParseError> {
+pub(super) fn state_of(s: &str, field: &str) -> Result<AlarmState, ParseError> {
     AlarmState::parse(s).ok_or_else(|| {
         ParseError(format!(
-            "{field} {s:?} is not one of OK, ALARM, INSUFFICIENT_DATA"
+            "{field} {} is not one of OK, ALARM, INSUFFICIENT_DATA",
+            quote(s)
         ))
     })
 }
 
-fn kind_of<'a>(expressions: impl Iterator<Item = Option<&'a str>>) -> AlarmKind {
+pub(super) fn kind_of<'a>(expressions: impl Iterator<Item = Option<&'a str>>) -> AlarmKind {
     let mut kind = AlarmKind::Metric;
     for e in expressions.flatten() {
         if e.to_ascii_uppercase().contains("ANOMALY_DETECTION_BAND") {
@@ -339,7 +285,7 @@ fn kind_of<'a>(expressions: impl Iterator<Item = Option<&'a str>>) -> AlarmKind 
 }
 
 /// The dimensions every metric agrees on: a math alarm over api's CPU and memory still names api.
-fn shared_dimensions(
+pub(super) fn shared_dimensions(
     mut all: impl Iterator<Item = BTreeMap<String, String>>,
 ) -> BTreeMap<String, String> {
     let Some(mut shared) = all.next() else {

@@ -27,6 +27,10 @@ pub struct StateData {
     #[serde(default)]
     pub reason: Option<String>,
     pub timestamp: String,
+    /// Composite alarms only: why CloudWatch is holding the alarm's actions back
+    /// (`WaitPeriod`, `ExtensionPeriod`, `Alarm`).
+    #[serde(default)]
+    pub actions_suppressed_by: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +43,9 @@ pub struct Configuration {
     /// Present only on composite alarms.
     #[serde(default)]
     pub alarm_rule: Option<String>,
+    /// The composite's actions suppressor alarm, if it has one.
+    #[serde(default)]
+    pub actions_suppressor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

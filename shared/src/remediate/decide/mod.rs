@@ -4,9 +4,12 @@
 //! circuit breaker) and returns the state to write before anything is done. Nothing here talks
 //! to AWS, so every branch is tested directly.
 
+mod gate;
 mod on_alarm;
 mod on_ok;
 mod retry;
+
+pub use gate::{judge, Facts, Live, FUTURE_SKEW};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -60,6 +63,18 @@ pub enum Held {
     Cooldown,
     CircuitOpen,
     ChangedOutside,
+    /// The event names another account or region than the function's.
+    Foreign,
+    /// Its state timestamp is in the future: not believed.
+    Future,
+    /// Older than the newest change of the alarm already handled.
+    Superseded,
+    /// CloudWatch has no alarm of that name.
+    UnknownAlarm,
+    /// A composite whose actions CloudWatch is holding back.
+    ActionsSuppressed,
+    /// CloudWatch says the alarm is in another state now.
+    Stale,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,6 +178,16 @@ pub fn decide(
             d.notify = announce;
             return d;
         }
+        Resolution::Untrusted(t, why) => {
+            let reason = format!(
+                "{t} is outside the policy's allowlist for {}: {why}",
+                alarm.alarm_name
+            );
+            let mut d = Decision::bare(Some(t), ask, Verdict::NoAction, severity, reason);
+            d.held = Some(Held::NotAllowlisted);
+            d.notify = announce;
+            return d;
+        }
         Resolution::Unknown => {
             let reason = format!(
                 "{} names no ECS service (no ServiceName dimension, not `{}<service>-<signal>-<level>`): announced only",
@@ -202,21 +227,28 @@ pub fn decide(
         if prev.status != ActionStatus::Done {
             return retry::resume(alarm, target, observed, next, prev.clone(), severity);
         }
-        // Already acted on: the ledger's claim stops duplicates first; this keeps the decision
-        // itself idempotent should one slip through.
+        // Done, but the invocation that did it failed later (its record or notice): reached
+        // only when the claim was free again, so this retry records and announces it as done.
         let mut d = Decision::bare(
             Some(target),
-            ask,
-            Verdict::NoAction,
+            prev.kind,
+            Verdict::AlreadyDone,
             severity,
-            format!(
-                "{} was already acted on ({})",
-                alarm.alarm_name,
-                prev.kind.as_str()
-            ),
+            if prev.reason.is_empty() {
+                format!("{} was acted on ({})", alarm.alarm_name, prev.kind.as_str())
+            } else {
+                prev.reason.clone()
+            },
         );
-        // Reached only when the claim was free again: the notice may not have gone out.
-        d.notify = alarm.state == AlarmState::Alarm || prev.kind == Action::Restore;
+        d.notify = true;
+        d.before = match prev.effect {
+            Effect::SetDesired { from, .. } => Some(from),
+            Effect::Restart => Some(observed.desired),
+        };
+        d.after = match prev.effect {
+            Effect::SetDesired { to, .. } => Some(to),
+            Effect::Restart => Some(observed.desired),
+        };
         d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
         d.state = Some(state.clone());
         return d;
@@ -255,6 +287,21 @@ fn allowlist(policy: &Policy) -> String {
         .map(|s| format!("{}/{}", policy.cluster, s.name))
         .collect();
     names.join(", ")
+}
+
+/// At most one suppression notice per target per cooldown window: a storm stays one message.
+pub(super) fn suppression_notice(
+    state: &mut TargetState,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    match state.last_suppression_notice {
+        Some(last) if now - last < window => false,
+        _ => {
+            state.last_suppression_notice = Some(now);
+            true
+        }
+    }
 }
 
 pub(super) fn first_line(s: &str) -> &str {

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{dur, first_line, human, Asked, Decision, Held, Situation, Verdict};
+use super::{
+    dur, first_line, human, suppression_notice, Asked, Decision, Held, Situation, Verdict,
+};
 use crate::model::{Action, Effect, Outcome, Severity};
 use crate::remediate::state::{ActionRecord, ActionStatus, Incident, TargetState, TimelineEntry};
 
@@ -191,13 +193,6 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         }
     }
 
-    next.actions.push(ActionRecord {
-        kind,
-        at: now,
-        event_key: alarm.event_key(),
-        effect,
-        status: ActionStatus::Pending,
-    });
     d.verdict = Verdict::Act;
     d.effect = Some(effect);
     d.after = Some(match effect {
@@ -217,6 +212,14 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             first_line(&alarm.reason)
         ),
     };
+    next.actions.push(ActionRecord {
+        kind,
+        at: now,
+        event_key: alarm.event_key(),
+        effect,
+        status: ActionStatus::Pending,
+        reason: d.reason.clone(),
+    });
     d.state = Some(next);
     d
 }
@@ -230,16 +233,5 @@ pub(super) fn note_held(
 ) {
     if let Some(inc) = state.incident.as_mut() {
         inc.note(TimelineEntry { at, what, outcome });
-    }
-}
-
-/// At most one suppression notice per target per cooldown window: a storm stays one message.
-fn suppression_notice(state: &mut TargetState, window: Duration, now: DateTime<Utc>) -> bool {
-    match state.last_suppression_notice {
-        Some(last) if now - last < window => false,
-        _ => {
-            state.last_suppression_notice = Some(now);
-            true
-        }
     }
 }

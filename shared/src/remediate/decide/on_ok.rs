@@ -89,13 +89,6 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
                 from: observed.desired,
                 to: restore_to,
             };
-            next.actions.push(ActionRecord {
-                kind: Action::Restore,
-                at: now,
-                event_key: alarm.event_key(),
-                effect,
-                status: ActionStatus::Pending,
-            });
             d.verdict = Verdict::Act;
             d.effect = Some(effect);
             d.after = Some(restore_to);
@@ -103,6 +96,14 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
                 "every alarm of the incident is OK again: desired count back to the pre-incident {} (min {})",
                 closed.pre_incident_desired, bounds.min
             );
+            next.actions.push(ActionRecord {
+                kind: Action::Restore,
+                at: now,
+                event_key: alarm.event_key(),
+                effect,
+                status: ActionStatus::Pending,
+                reason: d.reason.clone(),
+            });
         }
     }
     d.closed = Some(closed);

@@ -1,0 +1,162 @@
+//! The reconcile tick (a schedule, every 5 minutes): what events missed, read from the live state
+//! instead of waiting for an event that may never come.
+//!
+//! For every allowlisted service with an open incident: each firing alarm CloudWatch says is OK
+//! is handled as the OK transition it missed (same key as the real event, so whichever comes
+//! second is a duplicate; the last one closes and restores); an incident open longer than
+//! `incident_max_age` is announced once. Then every kept notice whose invocation died before
+//! sending it is sent. Every step goes through a claim: concurrent ticks do each thing once.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::alarm::{AlarmKind, AlarmTransition, Delivery};
+use super::decide::FUTURE_SKEW;
+use super::handler::{RemediateError, Remediator};
+use super::state::{self, target_pk, Incident};
+use crate::idempotency::{Handled, Settle};
+use crate::model::{
+    job_notice, key_part, Action, AlarmState, AlarmStatus, LedgerKeys, Outcome, Severity, Target,
+};
+use crate::ports::{Alarms, Ledger, Notifier, Services};
+use crate::runtime::Invocation;
+
+impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> {
+    pub(super) async fn reconcile(&self, inv: &Invocation) -> Result<Value, RemediateError> {
+        let mut report = Vec::new();
+        for svc in &self.policy.services {
+            let target = Target::new(self.policy.cluster.clone(), svc.name.clone());
+            let stored = state::load(&self.ledger, self.mode(), &target)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            let Some(inc) = stored.state.incident else {
+                continue;
+            };
+            let names: Vec<String> = inc.firing.iter().cloned().collect();
+            let live = self
+                .alarms
+                .describe(&names)
+                .await
+                .map_err(RemediateError::Verify)?;
+            for lost in lost_oks(&inc, &live, inv) {
+                report.push(self.handle_alarm(&lost, inv).await?);
+            }
+            if let Some(r) = self.escalate(&target, inv).await? {
+                report.push(r);
+            }
+        }
+        let before = inv.now;
+        let mut resent = 0;
+        for key in self
+            .ledger
+            .unsent(self.mode(), before)
+            .await
+            .map_err(RemediateError::Ledger)?
+        {
+            if self.once().resend(&key, inv).await? {
+                resent += 1;
+            }
+        }
+        tracing::info!(handled = report.len(), resent, "reconciled");
+        Ok(json!({ "reconcile": { "results": report, "notices_resent": resent } }))
+    }
+
+    /// Announces, once, an incident open longer than the policy allows.
+    async fn escalate(
+        &self,
+        target: &Target,
+        inv: &Invocation,
+    ) -> Result<Option<Value>, RemediateError> {
+        let stored = state::load(&self.ledger, self.mode(), target)
+            .await
+            .map_err(RemediateError::Ledger)?;
+        let Some(inc) = stored.state.incident else {
+            return Ok(None);
+        };
+        let max_age = chrono::Duration::from_std(self.policy.guards.incident_max_age)
+            .unwrap_or(chrono::Duration::MAX);
+        let age = inv.now - inc.opened_at;
+        if age < max_age {
+            return Ok(None);
+        }
+        let key = format!("escalate#{}", key_part(&inc.id));
+        let work = async {
+            let keys = LedgerKeys {
+                pk: target_pk(target),
+                sk: format!(
+                    "decision#{}#{key}",
+                    inc.opened_at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                ),
+            };
+            let hours = age.num_hours();
+            let firing: Vec<&str> = inc.firing.iter().map(String::as_str).collect();
+            let reason = format!(
+                "incident {} has been open for {hours} h and {} still in ALARM — a human is needed",
+                inc.id,
+                firing.join(", ")
+            );
+            let entry = json!({
+                "at": inv.now.to_rfc3339(),
+                "event_key": key,
+                "target": target.to_string(),
+                "action": Action::Notify.as_str(),
+                "outcome": Outcome::NoAction.as_str(),
+                "severity": Severity::Sev2,
+                "reason": reason,
+                "incident_id": inc.id,
+                "request_id": inv.request_id,
+                "dry_run": self.dry_run,
+            });
+            if let Err(e) = self.ledger.record(&keys.pk, &keys.sk, &entry).await {
+                return Settle::Retry(RemediateError::Ledger(e), None);
+            }
+            let notice = job_notice(
+                Severity::Sev2,
+                Action::Notify,
+                Outcome::NoAction,
+                &target.to_string(),
+                &format!("open for {hours} h and still in ALARM — a human is needed"),
+                &format!("{reason}\n\nLedger:   pk={} sk={}", keys.pk, keys.sk),
+                json!({ "version": 1, "incident_id": inc.id, "firing": firing, "ledger": keys }),
+            );
+            Settle::Done(entry, Some(notice))
+        };
+        Ok(match self.once().run(&key, inv, work).await? {
+            Handled::Fresh(entry) => Some(entry),
+            Handled::Duplicate | Handled::Renotified(_) => None,
+        })
+    }
+}
+
+/// The OK transitions events missed: firing alarms CloudWatch says are OK, at the time it says
+/// they changed (the real event's key, so it and this are one transition).
+fn lost_oks(inc: &Incident, live: &[AlarmStatus], inv: &Invocation) -> Vec<AlarmTransition> {
+    let by_name: BTreeMap<&str, &AlarmStatus> = live.iter().map(|s| (s.name.as_str(), s)).collect();
+    inc.firing
+        .iter()
+        .filter_map(|name| by_name.get(name.as_str()))
+        .filter(|s| s.state == AlarmState::Ok)
+        .map(|s| AlarmTransition {
+            alarm_name: s.name.clone(),
+            alarm_arn: None,
+            state: AlarmState::Ok,
+            previous_state: Some(AlarmState::Alarm),
+            reason: "CloudWatch says OK; the OK event did not arrive (reconcile)".into(),
+            description: None,
+            // A clock ahead of ours is clamped, so the transition is believed.
+            state_time: s.updated.map_or(inv.now, |t| t.min(inv.now + FUTURE_SKEW)),
+            kind: if s.composite {
+                AlarmKind::Composite
+            } else {
+                AlarmKind::Metric
+            },
+            delivery: Delivery::Reconcile,
+            dimensions: BTreeMap::new(),
+            account: None,
+            region: None,
+            suppressed_by: None,
+            suppressor: None,
+        })
+        .collect()
+}
