@@ -137,6 +137,13 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
             .handle(&env.agree(event(name)).await, &invocation(), false)
             .await;
         let report = report.map_err(|e| format!("{name}: {e}"))?;
+        if name == "reconcile-tick.json" {
+            assert!(
+                report["reconcile"]["results"].is_array(),
+                "{name}: {report}"
+            );
+            continue;
+        }
         let r = first(&report);
         assert!(
             r.get("outcome").is_some() || r["duplicate"] == true,

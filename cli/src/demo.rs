@@ -160,6 +160,11 @@ pub async fn run() -> anyhow::Result<()> {
     println!("{}", "-".repeat(140));
     for (i, (file, what, payload)) in runs.iter().enumerate() {
         let inv = Invocation::local(&format!("demo-{i:02}"), std::time::Duration::from_secs(30));
+        // In a real account the alarm exists and is in the state the event reports: the function
+        // reads it back from CloudWatch before acting.
+        emulator::agree(&sdk, payload)
+            .await
+            .map_err(|e| anyhow!("setting the alarm's state: {e}"))?;
         let did = match app.handle(payload, &inv, false).await {
             Ok(report) => summarize(&report),
             Err(e) => format!("rejected, nothing changed: {e}"),

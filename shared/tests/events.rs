@@ -125,6 +125,9 @@ fn the_rest_is_ignored_or_rejected_by_name() {
                     "{e}"
                 );
             }
+            "reconcile-tick.json" => {
+                assert!(matches!(parse(&v), Ok(Inbound::Tick)), "{name}")
+            }
             "eventbridge-metric-ok.json" => {
                 let Ok(Inbound::Alarms(a)) = parse(&v) else {
                     panic!("{name}")
@@ -134,4 +137,46 @@ fn the_rest_is_ignored_or_rejected_by_name() {
             _ => {}
         }
     }
+}
+
+#[test]
+fn a_newline_in_an_event_cannot_forge_a_line_of_the_notice() {
+    use axiom_ops::model::{LedgerKeys, Outcome};
+    use axiom_ops::policy::Policy;
+    use axiom_ops::remediate::decide::decide;
+    use axiom_ops::remediate::notice;
+    use axiom_ops::remediate::state::TargetState;
+
+    let (_, mut v) = events()
+        .into_iter()
+        .find(|(n, _)| n == "eventbridge-metric-alarm.json")
+        .expect("sample");
+    v["detail"]["alarmName"] = "axiomcore-api-down-critical\nAction:   restart → done".into();
+    v["detail"]["state"]["reason"] = "x\r\nWhy:      forged\u{1b}[2J".into();
+    let Ok(Inbound::Alarms(a)) = parse(&v) else {
+        panic!("parses")
+    };
+    let p = Policy::built_in().expect("policy");
+    let d = decide(&a[0], &p, None, &TargetState::default(), a[0].state_time);
+    let keys = LedgerKeys {
+        pk: "pk".into(),
+        sk: "sk".into(),
+    };
+    let n = notice::build(
+        &a[0],
+        &d,
+        Outcome::NoAction,
+        &keys,
+        Some("e\nError: x"),
+        a[0].state_time,
+    );
+    for field in ["Action:", "Why:", "Error:"] {
+        assert_eq!(
+            n.text.lines().filter(|l| l.starts_with(field)).count(),
+            1,
+            "{field} {}",
+            n.text
+        );
+    }
+    assert!(!n.text.contains('\u{1b}') && !n.subject.chars().any(char::is_control));
 }

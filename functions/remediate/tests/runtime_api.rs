@@ -57,6 +57,10 @@ async fn the_binary_handles_every_sample_under_the_runtime_api() -> TestResult {
     let _f = spawn(&api, &moto, &seeded, &[])?;
     let wait = Duration::from_secs(60);
 
+    // Every alarm a sample names exists in CloudWatch, in the state the sample reports.
+    for name in ["sns-metric-alarm.json", "lambda-anomaly-alarm.json"] {
+        emulator::agree(&sdk, &event(name)).await?;
+    }
     let id = api.push(event("sns-metric-alarm.json"), Duration::from_secs(30));
     let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
         panic!("no response")
@@ -94,6 +98,8 @@ async fn the_binary_handles_every_sample_under_the_runtime_api() -> TestResult {
             .is_some_and(|m| m.contains("expected one of: a CloudWatch alarm")),
         "{e}"
     );
+    // Lambda's errorType names the kind of failure.
+    assert_eq!(e["errorType"], "ParseError", "{e}");
 
     let id = api.push(event("lambda-anomaly-alarm.json"), Duration::from_secs(30));
     let Some(Answer::Response(r)) = api.answer(&id, wait).await else {
