@@ -25,12 +25,10 @@ fn spawn(
         ("OPS_LEDGER_TABLE", seeded.table.as_str()),
     ];
     env.extend_from_slice(extra);
-    FunctionProcess::spawn(
-        Path::new(env!("CARGO_BIN_EXE_remediate")),
-        api,
-        &moto.endpoint(),
-        &env,
-    )
+    // `AXIOM_OPS_REMEDIATE_BIN` runs these against another build (the release one).
+    let bin = std::env::var("AXIOM_OPS_REMEDIATE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_remediate").to_owned());
+    FunctionProcess::spawn(Path::new(&bin), api, &moto.endpoint(), &env)
 }
 
 async fn desired(sdk: &aws_config::SdkConfig, service: &str) -> i32 {
@@ -136,5 +134,88 @@ async fn bad_configuration_fails_the_cold_start_naming_it() -> TestResult {
         api.first_poll().is_none(),
         "no event was taken with a bad configuration"
     );
+    Ok(())
+}
+
+/// The outcome and hold of the one decision in a response.
+fn decided(r: &Value) -> (String, String) {
+    let d = &r["results"][0];
+    (
+        d["outcome"].as_str().unwrap_or("-").to_owned(),
+        d["held_by"].as_str().unwrap_or("-").to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_foreign_stale_and_out_of_order_events_change_nothing() -> TestResult {
+    let moto = Moto::start()?;
+    let sdk = moto.sdk_config().await;
+    let seeded = emulator::seed(&sdk).await?;
+    let api = RuntimeApi::start().await?;
+    let _f = spawn(&api, &moto, &seeded, &[])?;
+    let wait = Duration::from_secs(60);
+    let send = |ev: Value| {
+        let id = api.push(ev, Duration::from_secs(30));
+        let api = &api;
+        async move {
+            match api.answer(&id, wait).await {
+                Some(Answer::Response(r)) => r,
+                other => panic!("no response: {other:?}"),
+            }
+        }
+    };
+    let alarm = event("eventbridge-metric-alarm.json");
+    let at = |ts: &str| {
+        let mut v = alarm.clone();
+        v["detail"]["state"]["timestamp"] = ts.into();
+        v
+    };
+
+    // CloudWatch has no such alarm yet.
+    let r = send(alarm.clone()).await;
+    assert_eq!(
+        decided(&r),
+        ("no_action".into(), "unknown_alarm".into()),
+        "{r}"
+    );
+    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "ALARM").await?;
+    let mut foreign = at("2026-11-20T03:04:41.000+0000");
+    foreign["account"] = "999999999999".into();
+    let r = send(foreign).await;
+    assert_eq!(decided(&r), ("no_action".into(), "foreign".into()), "{r}");
+    let r = send(at("9999-01-01T00:00:00.000+0000")).await;
+    assert_eq!(decided(&r), ("no_action".into(), "future".into()), "{r}");
+    assert_eq!(desired(&sdk, "api").await, 3);
+
+    // Confirmed by CloudWatch: acts as before.
+    let r = send(at("2026-11-20T03:04:42.000+0000")).await;
+    assert_eq!(decided(&r).0, "done", "{r}");
+    assert_eq!(desired(&sdk, "api").await, 5);
+    // OK, then a late ALARM from before it: superseded, nothing scaled.
+    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "OK").await?;
+    let r = send(event("eventbridge-metric-ok.json")).await;
+    assert_eq!(r["results"][0]["action"], "restore", "{r}");
+    assert_eq!(desired(&sdk, "api").await, 3);
+    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "ALARM").await?;
+    let r = send(at("2026-11-20T03:10:00.000+0000")).await;
+    assert_eq!(
+        decided(&r),
+        ("no_action".into(), "superseded".into()),
+        "{r}"
+    );
+    assert_eq!(desired(&sdk, "api").await, 3);
+
+    // CloudWatch went OK since: a newer ALARM event is stale.
+    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "OK").await?;
+    let now = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string();
+    let r = send(at(&now)).await;
+    assert_eq!(decided(&r), ("no_action".into(), "stale".into()), "{r}");
+    assert_eq!(desired(&sdk, "api").await, 3);
+
+    // The reconcile tick is a schedule's event, not an error.
+    let r = send(event("reconcile-tick.json")).await;
+    assert!(r["reconcile"]["results"].is_array(), "{r}");
     Ok(())
 }
