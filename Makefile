@@ -28,6 +28,8 @@ lint: venv
 # changes; .checkov.yaml holds the skipped checks and why.
 	[ .venv-checkov/.installed -nt requirements-checkov.txt ] || { $(PY) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt && touch .venv-checkov/.installed; }
 	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
+	$(VENV)/bin/python .ci/sam-expand template.yaml .venv-checkov/template.expanded.json
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f .venv-checkov/template.expanded.json
 	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 
