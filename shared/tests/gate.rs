@@ -457,3 +457,34 @@ fn target_of_a_foreign_event_is_still_named_for_the_record() {
     );
     assert_eq!(d.target, Some(Target::new("axiomcore-production", "api")));
 }
+
+#[test]
+fn a_retry_of_a_reserved_action_is_finished_whatever_came_since() {
+    use axiom_ops::model::Effect;
+    use axiom_ops::remediate::state::{ActionRecord, ActionStatus};
+    let a = alarm(CPU, AlarmState::Alarm, t0());
+    for status in [ActionStatus::Done, ActionStatus::Unknown] {
+        let mut state = incident(&[CPU], None);
+        state.actions.push(ActionRecord {
+            kind: Action::ScaleOut,
+            at: t0(),
+            event_key: a.event_key(),
+            effect: Effect::SetDesired { from: 3, to: 5 },
+            status,
+            reason: "scale out".into(),
+        });
+        // A newer change was handled since, and CloudWatch says OK now.
+        state.saw(CPU, t0() + Duration::minutes(10));
+        let d = judged(
+            &a,
+            &live(&[(CPU, AlarmState::Ok)]),
+            &state,
+            t0() + Duration::minutes(11),
+        );
+        assert!(
+            !matches!(d.held, Some(Held::Superseded | Held::Stale)),
+            "{status:?}: {d:?}"
+        );
+        assert!(d.notify, "{status:?}: the retry ends announced");
+    }
+}

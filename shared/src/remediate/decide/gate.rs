@@ -79,6 +79,12 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
     if !matches!(resolve(alarm, f.policy), Resolution::Allowed(..)) {
         return decide(alarm, f.policy, None, &TargetState::default(), f.now);
     }
+    // A retry of an action this transition already reserved is finished by `decide` (confirmed,
+    // redone, or left because its situation changed), whatever came since: its record and
+    // notice must not be lost to a later transition or to CloudWatch having moved on.
+    if f.state.action_for(&alarm.event_key()).is_some() {
+        return decide(alarm, f.policy, f.observed, f.state, f.now);
+    }
     if let Some(newest) = f
         .state
         .seen(&alarm.alarm_name)
