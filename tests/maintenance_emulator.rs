@@ -402,3 +402,76 @@ async fn a_dry_run_walks_every_step_and_changes_nothing() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_other_input_is_refused_and_changes_nothing() -> TestResult {
+    use axiom_ops::runtime::Failure;
+    let w = window().await?;
+    let app = w.app(w.policy(|t| t), &w.env.sdk);
+    let inv = Invocation::local("wrong-file", std::time::Duration::from_secs(30));
+    for payload in [
+        integration_tests::event("lambda-metric-alarm.json"),
+        integration_tests::event("reconcile-tick.json"),
+        json!({ "windw": "2026-12-06" }),
+        json!([]),
+    ] {
+        let e = app
+            .handle(&payload, &inv, false)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.kind(), "ParseError", "{e}");
+        assert!(
+            e.to_string()
+                .contains("expected one of the maintenance function's inputs"),
+            "{e}"
+        );
+    }
+    assert_eq!(w.mode().await, None, "maintenance mode never touched");
+    assert_eq!(w.desired().await, (3, 2));
+    assert!(w.env.inbox().await.is_empty());
+    // Every documented input is accepted.
+    for name in ["maintenance-notice.json", "maintenance-dry-run.json"] {
+        app.handle(&integration_tests::event(name), &inv, false)
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caught_errors_cause_is_in_the_rollback_notice() -> TestResult {
+    let w = window().await?;
+    let app = w.app(w.policy(|t| t), &w.env.sdk);
+    let at = |now| Invocation {
+        request_id: "sfn".into(),
+        deadline: None,
+        now,
+        home: Default::default(),
+    };
+    // The first step runs; then the state machine catches an error and starts the rollback loop
+    // with what it caught (events/maintenance-rollback.json).
+    let out = app.handle(&json!({}), &at(start()), false).await?;
+    let mut payload = integration_tests::event("maintenance-rollback.json");
+    payload["window"] = out["window"].clone();
+    let mut now = start();
+    for _ in 0..50 {
+        now += Duration::seconds(5);
+        let out = app.handle(&payload, &at(now), false).await?;
+        if out["done"] == true {
+            break;
+        }
+        payload = out;
+    }
+    let notices = w.env.inbox().await;
+    let rollback = notices
+        .iter()
+        .find(|n| n.subject.contains("ROLLED BACK"))
+        .expect("a rollback notice");
+    let failure = rollback.message["window"]["failure"].as_str().unwrap_or("");
+    assert!(
+        failure.contains("States.Timeout") && failure.contains("did not answer within 180 s"),
+        "{failure}"
+    );
+    w.assert_restored().await;
+    Ok(())
+}

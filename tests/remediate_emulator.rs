@@ -84,7 +84,9 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
     let mut names: Vec<String> = std::fs::read_dir(integration_tests::events_dir())?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json") && !n.starts_with("schedule-"))
+        .filter(|n| {
+            n.ends_with(".json") && !n.starts_with("schedule-") && !n.starts_with("maintenance-")
+        })
         .collect();
     names.sort();
 

@@ -3,12 +3,15 @@
 //! decide what comes next, write the progress back conditionally.
 
 use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::plan::{next_window, planned_steps};
 use super::window::{advance, cutoff_reached, Limits, Phase, Step, Window};
-use crate::model::{job_notice, keys_of, Action, Outcome, Severity, Target};
+use crate::model::{
+    clip, job_notice, keys_of, printable, quote, Action, Outcome, Severity, Target, QUOTE_MAX,
+};
 use crate::policy::duration::chrono as dur;
 use crate::policy::{MaintenancePolicy, Policy};
 use crate::ports::{
@@ -40,9 +43,11 @@ impl Failure for MaintenanceError {
     }
 }
 
-/// What the state machine (or a schedule) sends. The loop passes the last output back, so extra
-/// keys are expected and ignored.
+/// What the state machine (or a schedule) sends — and nothing else: an input of another shape
+/// (an alarm event sent here by mistake) or with a key we do not know is refused before anything
+/// changes. The loop passes each step's output back, so those keys are known (and not acted on).
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Input {
     #[serde(default)]
     action: Option<String>,
@@ -52,7 +57,56 @@ struct Input {
     dry_run: bool,
     #[serde(default)]
     rollback: bool,
+    /// What the state machine caught, added by its Catch (`ResultPath: $.error`).
+    #[serde(default)]
+    error: Option<Caught>,
+    // The previous step's output, carried round the loop.
+    #[serde(default, rename = "phase")]
+    _phase: Option<IgnoredAny>,
+    #[serde(default, rename = "done")]
+    _done: Option<IgnoredAny>,
+    #[serde(default, rename = "rolled_back")]
+    _rolled_back: Option<IgnoredAny>,
+    #[serde(default, rename = "wait_seconds")]
+    _wait_seconds: Option<IgnoredAny>,
+    #[serde(default, rename = "failure")]
+    _failure: Option<IgnoredAny>,
 }
+
+/// A Step Functions error caught by a `Catch`: `{"Error": "...", "Cause": "..."}`.
+#[derive(Debug, Default, Deserialize)]
+struct Caught {
+    #[serde(rename = "Error", default)]
+    error: Option<String>,
+    #[serde(rename = "Cause", default)]
+    cause: Option<String>,
+}
+
+impl Caught {
+    /// What failed, in a line: the error name and its cause (a Lambda error's cause is its own
+    /// JSON `{"errorMessage": …}`; the message is what a human needs).
+    fn said(&self) -> String {
+        let cause = self.cause.as_deref().unwrap_or("");
+        let message = serde_json::from_str::<Value>(cause)
+            .ok()
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| cause.to_owned());
+        let said = match (self.error.as_deref(), message.is_empty()) {
+            (Some(e), false) => format!("{e}: {message}"),
+            (Some(e), true) => e.to_owned(),
+            (None, _) => message,
+        };
+        clip(&printable(&said), 300)
+    }
+}
+
+const EXPECTED_INPUT: &str = "expected one of the maintenance function's inputs: {} (start or \
+next step), {\"window\": \"2026-12-06\"}, {\"action\": \"notice\"}, {\"dry_run\": true}, or the \
+state machine's {\"rollback\": true, \"error\": {…}} (see events/maintenance-*.json)";
 
 /// The ports the window needs, for one invocation.
 pub struct MaintenanceJob<'a, E, R, S, P, A, H, L, N> {
@@ -100,19 +154,25 @@ where
     ) -> Result<Value, MaintenanceError> {
         if !payload.is_object() {
             return Err(MaintenanceError::Input(format!(
-                "expected an object like {{}} or {{\"window\": \"2026-12-06\"}} or {{\"action\": \"notice\"}}; got {}",
+                "{EXPECTED_INPUT}; got {}",
                 keys_of(payload)
             )));
         }
-        let input: Input = serde_json::from_value(payload.clone())
-            .map_err(|e| MaintenanceError::Input(e.to_string()))?;
+        let input: Input = serde_json::from_value(payload.clone()).map_err(|e| {
+            MaintenanceError::Input(format!(
+                "{EXPECTED_INPUT}; got {} ({})",
+                keys_of(payload),
+                clip(&printable(&e.to_string()), QUOTE_MAX)
+            ))
+        })?;
         let mp = self.maintenance()?;
         match input.action.as_deref() {
             None | Some("step") => {}
             Some("notice") => return Ok(self.notice(mp, inv.now).await),
             Some(other) => {
                 return Err(MaintenanceError::Input(format!(
-                    "action {other:?} is not notice or step"
+                    "action {} is not notice or step",
+                    quote(other)
                 )))
             }
         }
@@ -143,8 +203,14 @@ where
                 ),
             };
             let wait = if input.rollback && !w.phase.is_rollback() && !w.phase.is_final() {
+                let what = input
+                    .error
+                    .as_ref()
+                    .map(Caught::said)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "an error in a step".into());
                 w.fail(
-                    "the state machine caught an error in a step: rolling back".into(),
+                    format!("the state machine caught {what}: rolling back"),
                     inv.now,
                 );
                 0

@@ -42,7 +42,10 @@ where
         // Capacity was cut: that is an outage risk (SEV1). Before that, SEV2.
         let reached_scale_down =
             w.log.iter().any(|l| l.phase == Phase::ScaleDown.name()) || w.scaled_down;
-        let sev = if reached_scale_down {
+        // A dry run changed nothing: its rollback never pages.
+        let sev = if dry {
+            Severity::Sev3
+        } else if reached_scale_down {
             Severity::Sev1
         } else {
             Severity::Sev2
