@@ -475,3 +475,56 @@ async fn a_caught_errors_cause_is_in_the_rollback_notice() -> TestResult {
     w.assert_restored().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_task_answered_late_runs_the_task_once() -> TestResult {
+    let w = window().await?;
+    aws_sdk_ecs::Client::new(&w.env.sdk)
+        .register_task_definition()
+        .family("axiomcore-migrations")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("migrate")
+                .image("axiomcore/api:1.1")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await?;
+    let policy = w.policy(|t| {
+        t.replace(
+            "[guards]",
+            "[[maintenance.tasks]]\nkind = \"run-task\"\nname = \"migrations\"\ntask_definition = \"axiomcore-migrations\"\nsubnets = [\"subnet-0a1b\"]\n\n[guards]",
+        )
+    });
+    // RunTask reaches ECS (the task starts) but its answer comes after the SDK's 3 s attempt
+    // timeout, every time.
+    let proxy = FaultProxy::start(w.env.moto.addr).await?;
+    proxy.inject("RunTask", Fault::Late(5), None);
+    let sdk = Moto::sdk_config_for(&proxy.endpoint()).await;
+    let app = w.app(policy, &sdk);
+    let out = drive(&app, false).await;
+    assert_eq!(
+        out.last().map(|o| o["done"].clone()),
+        Some(json!(true)),
+        "{out:?}"
+    );
+    let ecs = aws_sdk_ecs::Client::new(&w.env.sdk);
+    let mut started = 0;
+    for status in [
+        aws_sdk_ecs::types::DesiredStatus::Running,
+        aws_sdk_ecs::types::DesiredStatus::Stopped,
+    ] {
+        started += ecs
+            .list_tasks()
+            .cluster("axiomcore-production")
+            .family("axiomcore-migrations")
+            .desired_status(status)
+            .send()
+            .await?
+            .task_arns()
+            .len();
+    }
+    assert_eq!(started, 1, "the migration ran once: {out:?}");
+    Ok(())
+}

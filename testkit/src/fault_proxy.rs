@@ -20,6 +20,9 @@ pub enum Fault {
     Hang,
     /// Pass the request, but replace `.0` with `.1` in the answer (a task that exits 1).
     Rewrite(&'static str, &'static str),
+    /// Pass the request (the emulator acts on it), then answer only after this many seconds:
+    /// a call the client gives up on although it happened.
+    Late(u64),
 }
 
 #[derive(Debug, Default)]
@@ -174,6 +177,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, plan: Arc<Mutex<Plan
             std::future::pending::<()>().await;
         }
         Some(Fault::Rewrite(from, to)) => rewrite(client, upstream, req, from, to).await,
+        Some(Fault::Late(secs)) => late(client, upstream, req, secs).await,
         None => forward(client, upstream, req).await,
     }
 }
@@ -221,6 +225,23 @@ async fn rewrite(mut client: TcpStream, upstream: SocketAddr, req: Request, from
         body.len()
     );
     let _ = client.write_all(out.as_bytes()).await;
+    let _ = client.shutdown().await;
+}
+
+async fn late(mut client: TcpStream, upstream: SocketAddr, req: Request, secs: u64) {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut up) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    if up.write_all(&with_connection_close(&req)).await.is_err() {
+        return;
+    }
+    let mut answer = Vec::new();
+    if up.read_to_end(&mut answer).await.is_err() {
+        return;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+    let _ = client.write_all(&answer).await;
     let _ = client.shutdown().await;
 }
 

@@ -138,13 +138,15 @@ impl Tasks for EcsServices {
                 return Ok(arn.clone());
             }
         }
+        // Idempotent at AWS: the same token within its window starts no second task.
         let mut req = self
             .client()
             .run_task()
             .cluster(cluster)
             .task_definition(&spec.task_definition)
             .launch_type(LaunchType::from(spec.launch_type.as_str()))
-            .started_by(started_by);
+            .started_by(started_by)
+            .client_token(client_token(started_by));
         if !spec.subnets.is_empty() {
             let vpc = AwsVpcConfiguration::builder()
                 .set_subnets(Some(spec.subnets.clone()))
@@ -157,9 +159,15 @@ impl Tasks for EcsServices {
                     .build(),
             );
         }
+        // Never retried blindly either: an answer that does not come is an unknown outcome, and
+        // the next step looks the task up by `started_by` before it would start one.
         let out = req
             .customize()
-            .config_override(self.config().map_err(Self::too_late)?)
+            .config_override(
+                self.config()
+                    .map_err(Self::too_late)?
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(|e| effect_error(&format!("run task {}", spec.task_definition), e))?;
@@ -199,4 +207,13 @@ impl Tasks for EcsServices {
             reason: t.stopped_reason().map(str::to_owned),
         }))
     }
+}
+
+/// RunTask's `clientToken` (at most 64 ASCII characters) for a task named by `started_by`.
+fn client_token(started_by: &str) -> String {
+    started_by
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(64)
+        .collect()
 }

@@ -11,7 +11,7 @@ use crate::model::{Action, Created, Outcome, Severity, Target};
 use crate::policy::duration::chrono as dur;
 use crate::policy::{MaintenancePolicy, MaintenanceTask};
 use crate::ports::{
-    Alarms, Health, Ledger, Notifier, Parameters, Scaling, Services, Snapshots, Tasks,
+    Alarms, Certainty, Health, Ledger, Notifier, Parameters, Scaling, Services, Snapshots, Tasks,
 };
 
 impl<E, R, S, P, A, H, L, N> MaintenanceJob<'_, E, R, S, P, A, H, L, N>
@@ -198,6 +198,16 @@ where
                             Ok(arn) => {
                                 w.task = Some(arn.clone());
                                 arn
+                            }
+                            // It may have started: the next step finds it by `started_by`.
+                            Err(e) if e.certainty == Certainty::Unknown => {
+                                return Step::Wait(
+                                    poll,
+                                    format!(
+                                        "{name}: no answer from RunTask ({}); looking it up next",
+                                        e.message
+                                    ),
+                                )
                             }
                             Err(e) => return Step::Failed(e.message),
                         }
