@@ -4,40 +4,16 @@
 
 use std::time::Duration;
 
-use axiom_ops::model::Target;
-use axiom_ops::remediate::state::target_pk;
 use axiom_ops::runtime::{Invocation, Job};
-use chrono::Utc;
-use integration_tests::{event, eventbridge, first, Env, TestResult};
+use integration_tests::{
+    api_pk, cpu_alarm_now, event, eventbridge, first, inv_home as inv, inv_home_later as inv_later,
+    proxied, Env, TestResult,
+};
 use serde_json::{json, Value};
-use testkit::fault_proxy::{Fault, FaultProxy};
-use testkit::{Moto, ACCOUNT, REGION};
+use testkit::fault_proxy::Fault;
+use testkit::{ACCOUNT, REGION};
 
 const CPU: &str = "axiomcore-api-cpu-critical";
-
-/// An invocation of the function deployed in the emulator's account and region.
-fn inv() -> Invocation {
-    Invocation::local("verify", Duration::from_secs(30)).at_home(ACCOUNT, REGION)
-}
-
-/// The same, `ahead` later (a tick long after, or a retry after the lease ran out).
-fn inv_later(ahead: chrono::Duration) -> Invocation {
-    let mut i = inv();
-    i.now = Utc::now() + ahead;
-    i
-}
-
-/// The CPU sample, as if CloudWatch had just changed state (incidents it opens are young).
-fn cpu_alarm_now() -> Value {
-    let mut v = event("eventbridge-metric-alarm.json");
-    v["detail"]["state"]["timestamp"] =
-        json!(Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string());
-    v
-}
-
-fn api_pk() -> String {
-    target_pk(&Target::new("axiomcore-production", "api"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_foreign_stale_and_unknown_events_change_nothing() -> TestResult {
@@ -204,75 +180,6 @@ async fn input_from_outside_is_cleaned_and_bounded() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_ok_is_closed_and_restored_by_the_next_tick() -> TestResult {
-    let env = Env::start().await?;
-    let app = env.app();
-    let alarm = env.agree(event("eventbridge-metric-alarm.json")).await;
-    app.handle(&alarm, &inv(), false).await?;
-    assert_eq!(env.desired("api").await, 5);
-
-    // The alarm goes OK in CloudWatch; its OK event is lost.
-    env.set_alarm(CPU, "OK").await;
-    let tick = event("reconcile-tick.json");
-    let r = app.handle(&tick, &inv(), false).await?;
-    let results = r["reconcile"]["results"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(results.len(), 1, "{r}");
-    assert_eq!(results[0]["action"], "restore", "{r}");
-    assert_eq!(results[0]["outcome"], "done", "{r}");
-    assert_eq!(env.desired("api").await, 3);
-
-    // Nothing left to do: a second tick (or a concurrent one) changes nothing.
-    let r = app.handle(&tick, &inv(), false).await?;
-    assert_eq!(r["reconcile"]["results"], json!([]), "{r}");
-    let closes = env
-        .inbox()
-        .await
-        .into_iter()
-        .filter(|n| n.attributes.get("action").map(String::as_str) == Some("restore"))
-        .count();
-    assert_eq!(closes, 1);
-    Ok(())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_incident_open_too_long_is_escalated_once() -> TestResult {
-    let env = Env::start().await?;
-    let app = env.app();
-    let alarm = env.agree(cpu_alarm_now()).await;
-    app.handle(&alarm, &inv(), false).await?;
-    env.inbox().await;
-
-    let tick = event("reconcile-tick.json");
-    let r = app.handle(&tick, &inv(), false).await?;
-    assert_eq!(r["reconcile"]["results"], json!([]), "not yet: {r}");
-    // A day later it is still in ALARM.
-    let later = inv_later(chrono::Duration::hours(25));
-    app.handle(&tick, &later, false).await?;
-    app.handle(&tick, &later, false).await?;
-    let notices = env.inbox().await;
-    assert_eq!(notices.len(), 1, "{notices:?}");
-    assert!(
-        notices[0]
-            .subject
-            .starts_with("[SEV2] axiomcore-production/api open for")
-            && notices[0].subject.contains("a human is needed"),
-        "{}",
-        notices[0].subject
-    );
-    assert_eq!(env.desired("api").await, 5, "escalation changes nothing");
-    Ok(())
-}
-
-async fn proxied(env: &Env) -> Result<(FaultProxy, aws_config::SdkConfig), testkit::BoxError> {
-    let proxy = FaultProxy::start(env.moto.addr).await?;
-    let sdk = Moto::sdk_config_for(&proxy.endpoint()).await;
-    Ok((proxy, sdk))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_record_after_the_change_still_ends_recorded_and_announced_once() -> TestResult {
     let env = Env::start().await?;
     let (proxy, sdk) = proxied(&env).await?;
@@ -336,144 +243,20 @@ async fn a_process_killed_after_the_change_is_finished_by_the_retry() -> TestRes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_notice_lost_with_its_invocation_is_sent_by_the_tick() -> TestResult {
+async fn a_dry_run_never_takes_a_live_decisions_record() -> TestResult {
     let env = Env::start().await?;
-    let (proxy, sdk) = proxied(&env).await?;
-    let app = env.app_with(&sdk, false);
-    let alarm = env.agree(cpu_alarm_now()).await;
-    proxy.inject("Publish", Fault::Unavailable, None);
-    app.handle(&alarm, &inv(), false)
-        .await
-        .expect_err("the publish failed");
-    assert_eq!(env.desired("api").await, 5);
-    assert!(env.inbox().await.is_empty());
-    proxy.clear();
-
-    // The event is never retried (its retries ran out); the tick after the lease sends the notice.
-    let tick = event("reconcile-tick.json");
-    let r = app
-        .handle(&tick, &inv_later(chrono::Duration::minutes(16)), false)
+    // CloudWatch has no such alarm: held in both modes, the same outcome at the same instant.
+    let ev = eventbridge(CPU, "ALARM", "2026-11-20T03:00:00.000+0000");
+    env.app_with(&env.sdk, true)
+        .handle(&ev, &inv(), false)
         .await?;
-    assert_eq!(r["reconcile"]["notices_resent"], 1, "{r}");
-    let notices = env.inbox().await;
-    assert_eq!(notices.len(), 1);
-    assert!(notices[0].subject.contains("scaled out 3→5"));
-    let r = app
-        .handle(&tick, &inv_later(chrono::Duration::minutes(17)), false)
-        .await?;
-    assert_eq!(r["reconcile"]["notices_resent"], 0, "{r}");
+    env.app().handle(&ev, &inv(), false).await?;
+    let history = env.history(&api_pk()).await;
+    let modes: Vec<bool> = history
+        .iter()
+        .filter_map(|h| h["dry_run"].as_bool())
+        .collect();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(modes.contains(&true) && modes.contains(&false), "{modes:?}");
     Ok(())
-}
-
-/// The emulator does not implement composite alarms (`PutCompositeAlarm`), so CloudWatch is the
-/// SDK's own mock here; ECS, the ledger and the topic are still the emulator.
-mod composite {
-    use super::*;
-    use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
-    use aws_sdk_cloudwatch::types::{ActionsSuppressedBy, CompositeAlarm, StateValue};
-    use aws_smithy_mocks::{mock, mock_client, RuleMode};
-    use axiom_ops::adapters::cloudwatch::CloudWatchAlarms;
-    use axiom_ops::adapters::dynamodb::DynamoLedger;
-    use axiom_ops::adapters::ecs::EcsServices;
-    use axiom_ops::adapters::sdk::Budget;
-    use axiom_ops::adapters::sns::SnsNotifier;
-    use axiom_ops::model::AlarmState;
-    use axiom_ops::policy::Policy;
-    use axiom_ops::ports::Alarms;
-    use axiom_ops::remediate::Remediator;
-
-    const MEMORY: &str = "axiomcore-api-memory-critical";
-    const SUPPRESSOR: &str = "axiomcore-api-deploying-warning";
-
-    fn composite(suppressed: Option<ActionsSuppressedBy>) -> aws_smithy_mocks::Rule {
-        mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(move || {
-            DescribeAlarmsOutput::builder()
-                .composite_alarms(
-                    CompositeAlarm::builder()
-                        .alarm_name(MEMORY)
-                        .state_value(StateValue::Alarm)
-                        .set_actions_suppressed_by(suppressed.clone())
-                        .actions_suppressor(SUPPRESSOR)
-                        .build(),
-                )
-                .build()
-        })
-    }
-
-    #[tokio::test]
-    async fn a_composite_is_read_with_its_suppression() -> TestResult {
-        let rule = composite(Some(ActionsSuppressedBy::WaitPeriod));
-        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&rule]);
-        let got = CloudWatchAlarms::new(&client, Budget::unbounded())
-            .describe(&[MEMORY.to_owned()])
-            .await?;
-        assert_eq!(got.len(), 1);
-        assert!(got[0].composite);
-        assert_eq!(got[0].state, AlarmState::Alarm);
-        assert_eq!(got[0].suppressed_by.as_deref(), Some("WaitPeriod"));
-        assert_eq!(got[0].suppressor.as_deref(), Some(SUPPRESSOR));
-        Ok(())
-    }
-
-    async fn handle_composite(
-        env: &Env,
-        rule: &aws_smithy_mocks::Rule,
-    ) -> Result<Value, axiom_ops::remediate::RemediateError> {
-        let cw = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [rule]);
-        let policy = Policy::built_in().expect("policy");
-        let budget = Budget::unbounded();
-        let r = Remediator {
-            policy: &policy,
-            services: EcsServices::new(&aws_sdk_ecs::Client::new(&env.sdk), budget),
-            alarms: CloudWatchAlarms::new(&cw, budget),
-            ledger: DynamoLedger::new(
-                &aws_sdk_dynamodb::Client::new(&env.sdk),
-                &env.seeded.table,
-                budget,
-            ),
-            notifier: SnsNotifier::new(
-                &aws_sdk_sns::Client::new(&env.sdk),
-                Some(&env.seeded.topic_arn),
-                budget,
-            ),
-            dry_run: false,
-        };
-        r.handle(&event("eventbridge-composite-alarm.json"), &inv())
-            .await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_composite_whose_actions_cloudwatch_holds_changes_nothing() -> TestResult {
-        let env = Env::start().await?;
-        let d0 = env.primary_deployment("api").await;
-        let r = handle_composite(&env, &composite(Some(ActionsSuppressedBy::Alarm))).await?;
-        assert_eq!(first(&r)["outcome"], "suppressed", "{r}");
-        assert_eq!(first(&r)["held_by"], "actions_suppressed", "{r}");
-        assert_eq!(env.primary_deployment("api").await, d0, "no restart");
-        let notices = env.inbox().await;
-        assert_eq!(notices.len(), 1);
-        assert_eq!(
-            notices[0].attributes.get("outcome").map(String::as_str),
-            Some("suppressed")
-        );
-        assert!(
-            notices[0].message["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains(SUPPRESSOR)),
-            "{:?}",
-            notices[0].message
-        );
-        Ok(())
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_composite_in_alarm_and_not_suppressed_acts() -> TestResult {
-        let env = Env::start().await?;
-        let d0 = env.primary_deployment("api").await;
-        let r = handle_composite(&env, &composite(None)).await?;
-        assert_eq!(first(&r)["outcome"], "done", "{r}");
-        assert_eq!(first(&r)["action"], "restart", "{r}");
-        assert_ne!(env.primary_deployment("api").await, d0, "restarted");
-        Ok(())
-    }
 }

@@ -180,3 +180,24 @@ fn a_newline_in_an_event_cannot_forge_a_line_of_the_notice() {
     }
     assert!(!n.text.contains('\u{1b}') && !n.subject.chars().any(char::is_control));
 }
+
+#[test]
+fn a_transition_whose_actions_were_held_has_a_key_of_its_own() {
+    let (_, mut v) = events()
+        .into_iter()
+        .find(|(n, _)| n == "eventbridge-composite-alarm.json")
+        .expect("sample");
+    let Ok(Inbound::Alarms(plain)) = parse(&v) else {
+        panic!("parses")
+    };
+    v["detail"]["state"]["actionsSuppressedBy"] = "WaitPeriod".into();
+    let Ok(Inbound::Alarms(held)) = parse(&v) else {
+        panic!("parses")
+    };
+    assert_eq!(held[0].suppressed_by.as_deref(), Some("WaitPeriod"));
+    assert_eq!(
+        held[0].suppressor.as_deref(),
+        Some("axiomcore-api-deploying-warning")
+    );
+    assert_ne!(plain[0].event_key(), held[0].event_key());
+}

@@ -1,123 +1,16 @@
 //! What `remediate` believes before it decides: account and region, the event's clock, the order
 //! of an alarm's changes, and CloudWatch's live view. Pure, so every branch is exercised here.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
 
-use axiom_ops::model::{Action, AlarmState, AlarmStatus, ServiceStatus, Severity, Target};
-use axiom_ops::policy::Policy;
-use axiom_ops::remediate::alarm::{AlarmKind, AlarmTransition, Delivery};
+use axiom_ops::model::{Action, AlarmState, Severity, Target};
+use axiom_ops::remediate::alarm::AlarmKind;
 use axiom_ops::remediate::decide::{decide, judge, Facts, Held, Live, Verdict, FUTURE_SKEW};
-use axiom_ops::remediate::state::{Incident, TargetState};
+use axiom_ops::remediate::state::TargetState;
 use axiom_ops::runtime::Home;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
+use common::*;
 use proptest::prelude::*;
-
-const CPU: &str = "axiomcore-api-cpu-critical";
-const DOWN: &str = "axiomcore-api-down-critical";
-const LATENCY: &str = "axiomcore-api-latency-critical";
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0)
-        .single()
-        .expect("valid time")
-}
-
-fn policy() -> Policy {
-    Policy::built_in().expect("built-in policy")
-}
-
-fn home() -> Home {
-    Home {
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
-    }
-}
-
-fn alarm(name: &str, state: AlarmState, at: DateTime<Utc>) -> AlarmTransition {
-    AlarmTransition {
-        alarm_name: name.to_owned(),
-        alarm_arn: Some(format!(
-            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
-        )),
-        state,
-        previous_state: None,
-        reason: "Threshold Crossed".to_owned(),
-        description: None,
-        state_time: at,
-        kind: AlarmKind::Metric,
-        delivery: Delivery::EventBridge,
-        dimensions: BTreeMap::new(),
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
-        suppressed_by: None,
-        suppressor: None,
-    }
-}
-
-fn status(name: &str, state: AlarmState) -> AlarmStatus {
-    AlarmStatus {
-        name: name.to_owned(),
-        state,
-        updated: Some(t0()),
-        composite: false,
-        suppressed_by: None,
-        suppressor: None,
-    }
-}
-
-fn live(of: &[(&str, AlarmState)]) -> Live {
-    Live::of(of.iter().map(|(n, s)| status(n, *s)).collect())
-}
-
-fn svc(desired: i32) -> ServiceStatus {
-    ServiceStatus {
-        desired,
-        running: desired,
-        primary_since: Some(t0() - Duration::days(1)),
-        deployments: 1,
-    }
-}
-
-fn judged(
-    a: &AlarmTransition,
-    live: &Live,
-    state: &TargetState,
-    now: DateTime<Utc>,
-) -> axiom_ops::remediate::decide::Decision {
-    let p = policy();
-    let h = home();
-    let observed = svc(3);
-    judge(
-        a,
-        Facts {
-            policy: &p,
-            home: &h,
-            observed: Some(&observed),
-            live,
-            state,
-            now,
-        },
-    )
-}
-
-fn incident(firing: &[&str], last_set: Option<i32>) -> TargetState {
-    let names: BTreeSet<String> = firing.iter().map(|s| s.to_string()).collect();
-    TargetState {
-        incident: Some(Incident {
-            id: "axiomcore-production/api@x".into(),
-            opened_at: t0(),
-            pre_incident_desired: 3,
-            firing: names.clone(),
-            fired: names,
-            severity: Severity::Sev2,
-            circuit_open: false,
-            last_set_desired: last_set,
-            timeline: Vec::new(),
-            elided: 0,
-        }),
-        ..TargetState::default()
-    }
-}
 
 #[test]
 fn a_confirmed_alarm_acts_exactly_as_before() {
@@ -337,7 +230,7 @@ fn suppressed_composite_actions_are_held_and_the_suppressor_named() {
 }
 
 #[test]
-fn a_stale_event_changes_nothing_and_later_copies_stay_stale() {
+fn a_stale_event_changes_nothing() {
     let a = alarm(CPU, AlarmState::Alarm, t0());
     let mut ok_now = status(CPU, AlarmState::Ok);
     ok_now.updated = Some(t0() + Duration::minutes(3));
@@ -352,8 +245,24 @@ fn a_stale_event_changes_nothing_and_later_copies_stay_stale() {
         (Verdict::NoAction, Some(Held::Stale), None)
     );
     assert!(!d.notify);
-    let state = d.state.expect("CloudWatch's newer change is remembered");
-    assert_eq!(state.seen(CPU), Some(t0() + Duration::minutes(3)));
+    // The event's own time is remembered, not CloudWatch's: a real change between the two is
+    // not taken for an old one.
+    let state = d.state.expect("remembered as handled");
+    assert_eq!(state.seen(CPU), Some(t0()));
+}
+
+#[test]
+fn cloudwatch_not_caught_up_decides_nothing_and_writes_nothing() {
+    // The event says ALARM at 03:00; CloudWatch still says OK, since 02:59.
+    let a = alarm(CPU, AlarmState::Alarm, t0());
+    let mut behind = status(CPU, AlarmState::Ok);
+    behind.updated = Some(t0() - Duration::minutes(1));
+    let d = judged(&a, &Live::of(vec![behind]), &TargetState::default(), t0());
+    assert_eq!(
+        (d.verdict, d.held, d.effect),
+        (Verdict::NoAction, Some(Held::Lagging), None)
+    );
+    assert!(d.state.is_none() && !d.notify);
 }
 
 #[test]
@@ -456,35 +365,4 @@ fn target_of_a_foreign_event_is_still_named_for_the_record() {
         t0(),
     );
     assert_eq!(d.target, Some(Target::new("axiomcore-production", "api")));
-}
-
-#[test]
-fn a_retry_of_a_reserved_action_is_finished_whatever_came_since() {
-    use axiom_ops::model::Effect;
-    use axiom_ops::remediate::state::{ActionRecord, ActionStatus};
-    let a = alarm(CPU, AlarmState::Alarm, t0());
-    for status in [ActionStatus::Done, ActionStatus::Unknown] {
-        let mut state = incident(&[CPU], None);
-        state.actions.push(ActionRecord {
-            kind: Action::ScaleOut,
-            at: t0(),
-            event_key: a.event_key(),
-            effect: Effect::SetDesired { from: 3, to: 5 },
-            status,
-            reason: "scale out".into(),
-        });
-        // A newer change was handled since, and CloudWatch says OK now.
-        state.saw(CPU, t0() + Duration::minutes(10));
-        let d = judged(
-            &a,
-            &live(&[(CPU, AlarmState::Ok)]),
-            &state,
-            t0() + Duration::minutes(11),
-        );
-        assert!(
-            !matches!(d.held, Some(Held::Superseded | Held::Stale)),
-            "{status:?}: {d:?}"
-        );
-        assert!(d.notify, "{status:?}: the retry ends announced");
-    }
 }

@@ -145,3 +145,38 @@ pub fn eventbridge(alarm: &str, state: &str, timestamp: &str) -> Value {
     }
     v
 }
+
+/// An invocation of the function deployed in the emulator's account and region.
+pub fn inv_home() -> Invocation {
+    Invocation::local("verify", std::time::Duration::from_secs(30))
+        .at_home(emulator::ACCOUNT, emulator::REGION)
+}
+
+/// The same, `ahead` later (a tick long after, or a retry after the lease ran out).
+pub fn inv_home_later(ahead: chrono::Duration) -> Invocation {
+    let mut i = inv_home();
+    i.now = chrono::Utc::now() + ahead;
+    i
+}
+
+/// The CPU sample, as if CloudWatch had just changed state (incidents it opens are young).
+pub fn cpu_alarm_now() -> Value {
+    let mut v = event("eventbridge-metric-alarm.json");
+    v["detail"]["state"]["timestamp"] = serde_json::json!(chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string());
+    v
+}
+
+pub fn api_pk() -> String {
+    axiom_ops::remediate::state::target_pk(&axiom_ops::model::Target::new(CLUSTER, "api"))
+}
+
+/// A fault proxy in front of the test's emulator, and an SDK configuration through it.
+pub async fn proxied(
+    env: &Env,
+) -> Result<(emulator::fault_proxy::FaultProxy, SdkConfig), emulator::BoxError> {
+    let proxy = emulator::fault_proxy::FaultProxy::start(env.moto.addr).await?;
+    let sdk = Moto::sdk_config_for(&proxy.endpoint()).await;
+    Ok((proxy, sdk))
+}

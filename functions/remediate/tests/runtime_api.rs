@@ -205,12 +205,12 @@ async fn forged_foreign_stale_and_out_of_order_events_change_nothing() -> TestRe
     );
     assert_eq!(desired(&sdk, "api").await, 3);
 
-    // CloudWatch went OK since: a newer ALARM event is stale.
-    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "OK").await?;
-    let now = chrono::Utc::now()
+    // CloudWatch went OK after the event: the event is stale.
+    let event_time = (chrono::Utc::now() - chrono::Duration::seconds(1))
         .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
         .to_string();
-    let r = send(at(&now)).await;
+    emulator::set_alarm(&sdk, "axiomcore-api-cpu-critical", "OK").await?;
+    let r = send(at(&event_time)).await;
     assert_eq!(decided(&r), ("no_action".into(), "stale".into()), "{r}");
     assert_eq!(desired(&sdk, "api").await, 3);
 

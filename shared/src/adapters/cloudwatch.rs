@@ -117,7 +117,10 @@ impl Alarms for CloudWatchAlarms {
                 let name = a.alarm_name().unwrap_or_default().to_owned();
                 out.push(AlarmStatus {
                     state: state_of(&name, a.state_value())?,
-                    updated: chrono_of(a.state_updated_timestamp()),
+                    updated: chrono_of(
+                        a.state_transitioned_timestamp()
+                            .or(a.state_updated_timestamp()),
+                    ),
                     composite: false,
                     suppressed_by: None,
                     suppressor: None,
@@ -128,7 +131,10 @@ impl Alarms for CloudWatchAlarms {
                 let name = a.alarm_name().unwrap_or_default().to_owned();
                 out.push(AlarmStatus {
                     state: state_of(&name, a.state_value())?,
-                    updated: chrono_of(a.state_updated_timestamp()),
+                    updated: chrono_of(
+                        a.state_transitioned_timestamp()
+                            .or(a.state_updated_timestamp()),
+                    ),
                     composite: true,
                     suppressed_by: a.actions_suppressed_by().map(|s| s.as_str().to_owned()),
                     suppressor: a.actions_suppressor().map(str::to_owned),

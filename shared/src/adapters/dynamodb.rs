@@ -104,26 +104,33 @@ impl Ledger for DynamoLedger {
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, PortError> {
         let (pk, sk) = event_keys(mode, event_key);
+        // An update, not a put: a kept notice (and its place in the outbox) survives the claim, so
+        // an invocation that dies while sending it leaves it to be sent again.
         let res = self
             .client()
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("sk", s(sk))
-            .item("status", s("in_progress"))
-            .item("lease_until", n(lease_until.timestamp_millis()))
-            .item("claimed_at", s(now.to_rfc3339()))
-            .item("expires_at", n((now + Duration::days(EVENT_TTL_DAYS)).timestamp()))
-            // Free, or left to be finished: a failed/unknown action, an unsent notice, or a
-            // claim whose invocation died (its lease ran out).
+            .key("pk", s(&pk))
+            .key("sk", s(sk))
+            .update_expression(
+                "SET #s = :in_progress, lease_until = :lease, claimed_at = :at, expires_at = :exp",
+            )
+            // Free, or left to be finished: a failed/unknown action, or a claim (working or
+            // sending its notice) whose invocation's lease ran out.
             .condition_expression(
-                "attribute_not_exists(pk) OR #s IN (:retry, :notifying) OR (#s = :in_progress AND lease_until < :now)",
+                "attribute_not_exists(pk) OR #s = :retry OR (#s IN (:in_progress, :notifying) AND lease_until < :now)",
             )
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":retry", s("retry"))
             .expression_attribute_values(":notifying", s("notifying"))
             .expression_attribute_values(":in_progress", s("in_progress"))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .expression_attribute_values(":lease", n(lease_until.timestamp_millis()))
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .expression_attribute_values(
+                ":exp",
+                n((now + Duration::days(EVENT_TTL_DAYS)).timestamp()),
+            )
             .return_values(ReturnValue::AllOld)
             .customize()
             .config_override(self.config()?)
@@ -131,18 +138,16 @@ impl Ledger for DynamoLedger {
             .await;
         match res {
             Ok(out) => {
-                let old = out.attributes();
-                let notifying = old
-                    .and_then(|a| a.get("status"))
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|st| st == "notifying");
-                let notice = old
+                // A kept notice means the work is done and the notice may not have gone out
+                // (`finish` removes it once sent, or when the work is to be redone).
+                let notice = out
+                    .attributes()
                     .and_then(|a| a.get("notice"))
                     .and_then(|v| v.as_s().ok())
                     .and_then(|txt| serde_json::from_str::<Notification>(txt).ok());
-                match (notifying, notice) {
-                    (true, Some(n)) => Ok(Claim::Notify(Box::new(n))),
-                    _ => Ok(Claim::Fresh),
+                match notice {
+                    Some(n) => Ok(Claim::Notify(Box::new(n))),
+                    None => Ok(Claim::Fresh),
                 }
             }
             Err(e) if is_conditional_failure(&e) => Ok(Claim::Duplicate),
@@ -275,35 +280,36 @@ impl Ledger for DynamoLedger {
         }
     }
 
-    async fn unsent(&self, mode: Mode, before: DateTime<Utc>) -> Result<Vec<String>, PortError> {
-        let mut keys = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(&self.table)
-                .index_name(OUTBOX_INDEX)
-                .key_condition_expression("outbox = :o AND lease_until < :t")
-                .expression_attribute_values(":o", s(mode_name(mode)))
-                .expression_attribute_values(":t", n(before.timestamp_millis()))
-                .set_exclusive_start_key(start.take())
-                .customize()
-                .config_override(self.config()?)
-                .send()
-                .await
-                .map_err(|e| port_error(&format!("read the outbox of {}", self.table), e))?;
-            keys.extend(out.items().iter().filter_map(|item| {
+    async fn unsent(
+        &self,
+        mode: Mode,
+        before: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<Vec<String>, PortError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(OUTBOX_INDEX)
+            .key_condition_expression("outbox = :o AND lease_until < :t")
+            .expression_attribute_values(":o", s(mode_name(mode)))
+            .expression_attribute_values(":t", n(before.timestamp_millis()))
+            .limit(limit)
+            .customize()
+            .config_override(self.config()?)
+            .send()
+            .await
+            .map_err(|e| port_error(&format!("read the outbox of {}", self.table), e))?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|item| {
                 item.get("pk")
                     .and_then(|v| v.as_s().ok())
                     .and_then(|pk| pk.strip_prefix("event#"))
                     .map(str::to_owned)
-            }));
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(keys),
-            }
-        }
+            })
+            .collect())
     }
 
     async fn history(&self, pk: &str) -> Result<Vec<Value>, PortError> {

@@ -43,7 +43,8 @@ impl fmt::Display for AlarmState {
 pub struct AlarmStatus {
     pub name: String,
     pub state: AlarmState,
-    /// When the state last changed.
+    /// When the state last changed (`StateTransitionedTimestamp`; `StateUpdatedTimestamp`,
+    /// which also moves on changes that keep the state, only where the first is missing).
     pub updated: Option<DateTime<Utc>>,
     pub composite: bool,
     /// A composite whose actions are being held back: why (`WaitPeriod`, `ExtensionPeriod`, `Alarm`).

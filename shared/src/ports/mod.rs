@@ -63,6 +63,14 @@ impl Mode {
             Mode::Live
         }
     }
+
+    /// What a ledger key of this mode ends with: a dry run's records never take a live one's key.
+    pub fn key_suffix(self) -> &'static str {
+        match self {
+            Mode::Live => "",
+            Mode::DryRun => "#dry_run",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,10 +109,12 @@ pub trait Ledger: Send + Sync {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Keys of events whose notice was kept but may not have gone out: finished work, still
     /// `Notifying`, whose claim's lease ran out before `before`.
+    /// At most `limit` of them, oldest lease first.
     fn unsent(
         &self,
         mode: Mode,
         before: DateTime<Utc>,
+        limit: i32,
     ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
     /// Writes an audit item (a flat JSON object) under `pk`/`sk` unless one is there already:
     /// the record of a decision is never overwritten.

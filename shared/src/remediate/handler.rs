@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
-use super::decide::{judge, Decision, Facts, Live, Verdict};
+use super::decide::{judge, Decision, Facts, Held, Live, Verdict};
 use super::notice;
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
@@ -29,6 +29,8 @@ pub enum RemediateError {
     Observe { target: String, error: PortError },
     #[error("reading alarm states from CloudWatch: {0}")]
     Verify(PortError),
+    #[error("{0}; failing so Lambda retries")]
+    VerifyLagging(String),
     #[error("{0}: the target's state kept changing under us; retry")]
     Contention(String),
     #[error("{event_key}: {outcome} ({error}); recorded and announced, failing so Lambda retries")]
@@ -48,6 +50,7 @@ impl Failure for RemediateError {
             RemediateError::Ledger(_) => "LedgerUnavailable",
             RemediateError::Observe { .. } => "ObserveFailed",
             RemediateError::Verify(_) => "VerifyFailed",
+            RemediateError::VerifyLagging(_) => "VerifyLagging",
             RemediateError::Contention(_) => "Contention",
             RemediateError::Action { outcome, .. } if *outcome == "unknown" => "OutcomeUnknown",
             RemediateError::Action { .. } => "ActionFailed",
@@ -146,6 +149,9 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
             // Nothing was changed: the claim is released so Lambda's retry handles it afresh.
             Err(e) => return Settle::Retry(e, None),
         };
+        if decision.held == Some(Held::Lagging) {
+            return Settle::Retry(RemediateError::VerifyLagging(decision.reason), None);
+        }
 
         let (outcome, error) = self.act(&decision).await;
 
@@ -162,9 +168,10 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
             .unwrap_or_else(|| format!("alarm#{}", key_part(&a.alarm_name)));
         // One record per transition and outcome: a retry that reaches the same end writes none.
         let sk = format!(
-            "decision#{}#{key}#{}",
+            "decision#{}#{key}#{}{}",
             a.state_time.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-            outcome.as_str()
+            outcome.as_str(),
+            self.mode().key_suffix()
         );
         let keys = LedgerKeys { pk, sk };
         let entry = audit_entry(a, &decision, outcome, error.as_deref(), inv, self.dry_run);

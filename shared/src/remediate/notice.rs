@@ -137,6 +137,7 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
             (Some(Held::Superseded), _) => "superseded by a newer change, no action".to_owned(),
             (Some(Held::UnknownAlarm), _) => "no such alarm in CloudWatch, no action".to_owned(),
             (Some(Held::Stale), _) => "stale, CloudWatch disagrees, no action".to_owned(),
+            (Some(Held::Lagging), _) => "CloudWatch not caught up, retrying".to_owned(),
             (_, Action::None | Action::Restore) => String::new(),
             _ => "in ALARM".to_owned(),
         },

@@ -22,44 +22,79 @@ use crate::model::{
 use crate::ports::{Alarms, Ledger, Notifier, Services};
 use crate::runtime::Invocation;
 
+/// Kept notices sent per tick, at most: a backlog drains over several ticks, each bounded.
+const OUTBOX_PER_TICK: i32 = 25;
+
 impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> {
+    /// One service's trouble does not stop the others: every part is tried, and the first error
+    /// fails the tick at the end (its retry, or the next tick, tries again).
     pub(super) async fn reconcile(&self, inv: &Invocation) -> Result<Value, RemediateError> {
         let mut report = Vec::new();
+        let mut first_error = None;
         for svc in &self.policy.services {
             let target = Target::new(self.policy.cluster.clone(), svc.name.clone());
-            let stored = state::load(&self.ledger, self.mode(), &target)
-                .await
-                .map_err(RemediateError::Ledger)?;
-            let Some(inc) = stored.state.incident else {
-                continue;
-            };
-            let names: Vec<String> = inc.firing.iter().cloned().collect();
-            let live = self
-                .alarms
-                .describe(&names)
-                .await
-                .map_err(RemediateError::Verify)?;
-            for lost in lost_oks(&inc, &live, inv) {
-                report.push(self.handle_alarm(&lost, inv).await?);
-            }
-            if let Some(r) = self.escalate(&target, inv).await? {
-                report.push(r);
+            match self.reconcile_target(&target, inv).await {
+                Ok(mut r) => report.append(&mut r),
+                Err(e) => {
+                    tracing::error!(%target, error = %e, "reconcile");
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        let before = inv.now;
         let mut resent = 0;
-        for key in self
+        match self
             .ledger
-            .unsent(self.mode(), before)
+            .unsent(self.mode(), inv.now, OUTBOX_PER_TICK)
             .await
-            .map_err(RemediateError::Ledger)?
         {
-            if self.once().resend(&key, inv).await? {
-                resent += 1;
+            Ok(keys) => {
+                for key in keys {
+                    match self.once().resend(&key, inv).await {
+                        Ok(true) => resent += 1,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!(event_key = %key, error = %e, "resend");
+                            first_error.get_or_insert(e.into());
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(RemediateError::Ledger(e));
             }
         }
         tracing::info!(handled = report.len(), resent, "reconciled");
-        Ok(json!({ "reconcile": { "results": report, "notices_resent": resent } }))
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(json!({ "reconcile": { "results": report, "notices_resent": resent } })),
+        }
+    }
+
+    async fn reconcile_target(
+        &self,
+        target: &Target,
+        inv: &Invocation,
+    ) -> Result<Vec<Value>, RemediateError> {
+        let mut report = Vec::new();
+        let stored = state::load(&self.ledger, self.mode(), target)
+            .await
+            .map_err(RemediateError::Ledger)?;
+        let Some(inc) = stored.state.incident else {
+            return Ok(report);
+        };
+        let names: Vec<String> = inc.firing.iter().cloned().collect();
+        let live = self
+            .alarms
+            .describe(&names)
+            .await
+            .map_err(RemediateError::Verify)?;
+        for lost in lost_oks(target, &inc, &live, inv) {
+            report.push(self.handle_alarm(&lost, inv).await?);
+        }
+        if let Some(r) = self.escalate(target, inv).await? {
+            report.push(r);
+        }
+        Ok(report)
     }
 
     /// Announces, once, an incident open longer than the policy allows.
@@ -131,7 +166,12 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
 
 /// The OK transitions events missed: firing alarms CloudWatch says are OK, at the time it says
 /// they changed (the real event's key, so it and this are one transition).
-fn lost_oks(inc: &Incident, live: &[AlarmStatus], inv: &Invocation) -> Vec<AlarmTransition> {
+fn lost_oks(
+    target: &Target,
+    inc: &Incident,
+    live: &[AlarmStatus],
+    inv: &Invocation,
+) -> Vec<AlarmTransition> {
     let by_name: BTreeMap<&str, &AlarmStatus> = live.iter().map(|s| (s.name.as_str(), s)).collect();
     inc.firing
         .iter()
@@ -152,7 +192,11 @@ fn lost_oks(inc: &Incident, live: &[AlarmStatus], inv: &Invocation) -> Vec<Alarm
                 AlarmKind::Metric
             },
             delivery: Delivery::Reconcile,
-            dimensions: BTreeMap::new(),
+            // The target it is reconciled for, whatever its name says.
+            dimensions: BTreeMap::from([
+                ("ClusterName".to_owned(), target.cluster.clone()),
+                ("ServiceName".to_owned(), target.service.clone()),
+            ]),
             account: None,
             region: None,
             suppressed_by: None,

@@ -84,9 +84,10 @@ impl Incident {
     }
 }
 
-/// The ledger partition of a target: its state and its decisions.
+/// The ledger partition of a target: its state and its decisions. Bounded: a target named by an
+/// event's dimensions may be anything up to DynamoDB's own limits.
 pub fn target_pk(target: &Target) -> String {
-    format!("target#{target}")
+    format!("target#{}", key_part(&target.to_string()))
 }
 
 /// The sort key of a target's state; a dry run keeps its own.
@@ -177,6 +178,13 @@ impl TargetState {
                 Some(k) => self.seen.remove(&k),
                 None => break,
             };
+        }
+    }
+
+    /// Marks the action reserved by `event_key` as not done (a retry that will not redo it).
+    pub fn give_up(&mut self, event_key: &str) {
+        if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
+            a.status = ActionStatus::Failed;
         }
     }
 

@@ -61,13 +61,20 @@ pub struct AlarmTransition {
 
 impl AlarmTransition {
     /// The idempotency key: the same transition, by any path or any retry, has the same key.
-    /// Bounded whatever the name's length: it is part of ledger keys.
+    /// Bounded whatever the name's length: it is part of ledger keys. A transition whose actions
+    /// CloudWatch held back has a key of its own, so the delivery CloudWatch makes once it lets
+    /// them run (the same transition) is handled, not taken for a duplicate.
     pub fn event_key(&self) -> String {
         format!(
-            "{}#{}#{}",
+            "{}#{}#{}{}",
             key_part(&self.alarm_name),
             self.state.as_str(),
-            self.state_time.timestamp_millis()
+            self.state_time.timestamp_millis(),
+            if self.suppressed_by.is_some() {
+                "#suppressed"
+            } else {
+                ""
+            }
         )
     }
 }

@@ -89,13 +89,14 @@ fn from_sns_alarm(a: wire::SnsAlarm, i: usize) -> Result<AlarmTransition, ParseE
         }
     };
     // SNS gives the region as a display name ("US East (N. Virginia)"); the ARN has the code.
+    // Without an ARN the region is left unknown: a display name is no region code to compare.
     let region = a
         .alarm_arn
         .as_deref()
         .and_then(|arn| arn.split(':').nth(3))
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
-        .or(a.region);
+        .or(a.region.filter(|r| !r.contains(' ')));
     Ok(AlarmTransition {
         alarm_name: a.alarm_name,
         alarm_arn: a.alarm_arn,

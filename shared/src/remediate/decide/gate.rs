@@ -83,7 +83,25 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
     // redone, or left because its situation changed), whatever came since: its record and
     // notice must not be lost to a later transition or to CloudWatch having moved on.
     if f.state.action_for(&alarm.event_key()).is_some() {
-        return decide(alarm, f.policy, f.observed, f.state, f.now);
+        let mut d = decide(alarm, f.policy, f.observed, f.state, f.now);
+        // Confirming it done needs nothing more; redoing it needs CloudWatch to still agree.
+        if let (Verdict::Act, Live::Checked(live)) = (d.verdict, f.live) {
+            let now = live.get(&alarm.alarm_name).map(|s| s.state);
+            if now != Some(alarm.state) {
+                let said = now.map_or("nothing (no such alarm)".to_owned(), |s| s.to_string());
+                d.verdict = Verdict::NoAction;
+                d.effect = None;
+                d.held = Some(Held::Stale);
+                d.reason = format!(
+                    "retry of {}: not redone, CloudWatch says {said} now",
+                    alarm.alarm_name
+                );
+                if let Some(next) = d.state.as_mut() {
+                    next.give_up(&alarm.event_key());
+                }
+            }
+        }
+        return d;
     }
     if let Some(newest) = f
         .state
@@ -125,11 +143,12 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
         if let Some((held, verdict, reason)) = held {
             let mut d = stop(held, Severity::Sev3, reason);
             d.verdict = verdict;
+            if held == Held::Lagging {
+                // Nothing is decided on a view older than the event: the handler retries.
+                return d;
+            }
             if held == Held::Stale {
-                // What CloudWatch says is newer than the event: later copies of it are stale too.
-                if let Some(at) = live.get(&alarm.alarm_name).and_then(|s| s.updated) {
-                    state.saw(&alarm.alarm_name, at.min(f.now));
-                }
+                state.saw(&alarm.alarm_name, alarm.state_time.min(f.now));
             } else if alarm.state == AlarmState::Alarm {
                 // Rate-limited like suppressions: a storm of them is one message.
                 d.notify = suppression_notice(&mut state, window, f.now);
@@ -144,7 +163,8 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
 
     let mut d = decide(alarm, f.policy, f.observed, &state, f.now);
     if let Some(next) = d.state.as_mut() {
-        next.saw(&alarm.alarm_name, alarm.state_time);
+        // Within the clock skew an event may be ahead of us; what is remembered never is.
+        next.saw(&alarm.alarm_name, alarm.state_time.min(f.now));
     }
     d
 }
@@ -197,16 +217,32 @@ fn held_by_cloudwatch(
         ));
     }
     let live = live?;
-    (live.state != alarm.state).then(|| {
-        (
+    if live.state == alarm.state {
+        return None;
+    }
+    match live.updated {
+        // CloudWatch's answer predates the event it should confirm: its read has not caught up.
+        Some(changed) if changed < alarm.state_time => Some((
+            Held::Lagging,
+            Verdict::NoAction,
+            format!(
+                "{} {} at {}: CloudWatch still says {} (since {}); asking again",
+                alarm.alarm_name,
+                alarm.state,
+                alarm.state_time.to_rfc3339(),
+                live.state,
+                changed.to_rfc3339()
+            ),
+        )),
+        _ => Some((
             Held::Stale,
             Verdict::NoAction,
             format!(
                 "{} {} is stale: CloudWatch says {} now",
                 alarm.alarm_name, alarm.state, live.state
             ),
-        )
-    })
+        )),
+    }
 }
 
 /// The incident's firing alarms as CloudWatch sees them now: one whose ALARM we missed is still

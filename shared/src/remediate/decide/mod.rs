@@ -73,8 +73,10 @@ pub enum Held {
     UnknownAlarm,
     /// A composite whose actions CloudWatch is holding back.
     ActionsSuppressed,
-    /// CloudWatch says the alarm is in another state now.
+    /// CloudWatch says the alarm is in another state now, since the event.
     Stale,
+    /// CloudWatch's answer is older than the event: not decided now, asked again on retry.
+    Lagging,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -67,7 +67,18 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
     d.notify = true;
     d.ask = Action::Restore;
     let restore_to = closed.pre_incident_desired.clamp(bounds.min, bounds.max);
-    match closed.last_set_desired {
+    // A scale-out whose invocation died before settling it is ours too, if ECS shows its count.
+    let pending = next
+        .actions
+        .iter()
+        .rev()
+        .filter(|a| a.kind == Action::ScaleOut && a.at >= closed.opened_at)
+        .find(|a| matches!(a.status, ActionStatus::Pending | ActionStatus::Unknown))
+        .and_then(|a| match a.effect {
+            Effect::SetDesired { to, .. } if to == observed.desired => Some(to),
+            _ => None,
+        });
+    match closed.last_set_desired.or(pending) {
         None => {
             d.ask = Action::None;
             d.reason = "every alarm of the incident is OK again; no scale-out to undo".to_owned();

@@ -31,7 +31,12 @@ pub(super) fn resume(
         Effect::SetDesired { from, to } => observed.desired != from && observed.desired != to,
         Effect::Restart => false,
     };
-    if !still_wanted || moved {
+    // What happened is recorded as done whatever came since; only a redo needs the situation.
+    let confirmed = match prev.effect {
+        Effect::SetDesired { to, .. } => observed.desired == to,
+        Effect::Restart => observed.primary_since.is_some_and(|since| since >= prev.at),
+    };
+    if !confirmed && (!still_wanted || moved) {
         if let Some(a) = next
             .actions
             .iter_mut()
