@@ -8,11 +8,13 @@ use serde_json::Value;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
 use aws_sdk_cloudwatch::types::{ActionsSuppressedBy, CompositeAlarm, StateValue};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use axiom_ops::adapters::autoscaling::AppAutoScaling;
 use axiom_ops::adapters::cloudwatch::CloudWatchAlarms;
 use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::ecs::EcsServices;
 use axiom_ops::adapters::sdk::Budget;
 use axiom_ops::adapters::sns::SnsNotifier;
+use axiom_ops::adapters::ssm::SsmParameters;
 use axiom_ops::model::AlarmState;
 use axiom_ops::policy::Policy;
 use axiom_ops::ports::Alarms;
@@ -62,6 +64,11 @@ async fn handle_composite(
         policy: &policy,
         services: EcsServices::new(&aws_sdk_ecs::Client::new(&env.sdk), budget),
         alarms: CloudWatchAlarms::new(&cw, budget),
+        scaling: AppAutoScaling::new(
+            &aws_sdk_applicationautoscaling::Client::new(&env.sdk),
+            budget,
+        ),
+        parameters: SsmParameters::new(&aws_sdk_ssm::Client::new(&env.sdk), budget),
         ledger: DynamoLedger::new(
             &aws_sdk_dynamodb::Client::new(&env.sdk),
             &env.seeded.table,

@@ -28,6 +28,7 @@ fn bench(c: &mut Criterion) {
         running: 3,
         primary_since: None,
         deployments: 1,
+        scaling: None,
     };
     let state = TargetState::default();
     let now = Utc::now();

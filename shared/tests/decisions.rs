@@ -44,6 +44,7 @@ fn svc(desired: i32) -> ServiceStatus {
         running: desired,
         primary_since: Some(t0() - Duration::days(1)),
         deployments: 1,
+        scaling: None,
     }
 }
 

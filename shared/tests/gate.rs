@@ -73,6 +73,7 @@ fn a_local_run_without_a_home_checks_no_account() {
             observed: Some(&observed),
             live: &live(&[(CPU, AlarmState::Alarm)]),
             state: &TargetState::default(),
+            window: None,
             now: t0(),
         },
     );
@@ -280,6 +281,7 @@ fn restore_only_when_every_alarm_of_the_incident_is_ok_in_cloudwatch() {
         observed: Some(&observed),
         live: l,
         state: &state,
+        window: None,
         now,
     };
     let both_ok = live(&[(CPU, AlarmState::Ok), (LATENCY, AlarmState::Ok)]);

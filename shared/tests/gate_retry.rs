@@ -40,6 +40,7 @@ fn judged_at(
             observed: Some(&observed),
             live: &live(&[(CPU, cw)]),
             state,
+            window: None,
             now: t0() + Duration::minutes(11),
         },
     )

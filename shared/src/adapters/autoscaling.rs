@@ -42,21 +42,24 @@ impl AppAutoScaling {
             .timeout_config(self.budget.timeouts()?))
     }
 
+    /// `suspended: None` leaves the target's suspension as it is.
     async fn register(
         &self,
         t: &Target,
-        suspended: bool,
+        suspended: Option<bool>,
         bounds: Option<(i32, i32)>,
     ) -> Result<(), EffectError> {
         let cfg = self.config().map_err(|message| EffectError {
             certainty: Certainty::Failed,
             message,
         })?;
-        let state = SuspendedState::builder()
-            .dynamic_scaling_in_suspended(suspended)
-            .dynamic_scaling_out_suspended(suspended)
-            .scheduled_scaling_suspended(suspended)
-            .build();
+        let state = suspended.map(|suspended| {
+            SuspendedState::builder()
+                .dynamic_scaling_in_suspended(suspended)
+                .dynamic_scaling_out_suspended(suspended)
+                .scheduled_scaling_suspended(suspended)
+                .build()
+        });
         self.client()
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
@@ -64,7 +67,7 @@ impl AppAutoScaling {
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
             .set_min_capacity(bounds.map(|b| b.0))
             .set_max_capacity(bounds.map(|b| b.1))
-            .suspended_state(state)
+            .set_suspended_state(state)
             .customize()
             .config_override(cfg)
             .send()
@@ -73,7 +76,11 @@ impl AppAutoScaling {
                 effect_error(
                     &format!(
                         "{} scaling of {t}",
-                        if suspended { "suspend" } else { "resume" }
+                        match suspended {
+                            Some(true) => "suspend",
+                            Some(false) => "resume",
+                            None => "set the bounds of",
+                        }
                     ),
                     e,
                 )
@@ -102,10 +109,14 @@ impl Scaling for AppAutoScaling {
     }
 
     async fn suspend(&self, t: &Target) -> Result<(), EffectError> {
-        self.register(t, true, None).await
+        self.register(t, Some(true), None).await
     }
 
     async fn resume(&self, t: &Target, min: i32, max: i32) -> Result<(), EffectError> {
-        self.register(t, false, Some((min, max))).await
+        self.register(t, Some(false), Some((min, max))).await
+    }
+
+    async fn set_bounds(&self, t: &Target, min: i32, max: i32) -> Result<(), EffectError> {
+        self.register(t, None, Some((min, max))).await
     }
 }

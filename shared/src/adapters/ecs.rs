@@ -80,6 +80,8 @@ impl Services for EcsServices {
             running: svc.running_count(),
             primary_since,
             deployments: svc.deployments().len(),
+            // Application Auto Scaling is asked separately, where the job uses it.
+            scaling: None,
         }))
     }
 

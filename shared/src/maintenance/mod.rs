@@ -11,6 +11,7 @@
 //! | what a cold start builds, and the ports for one invocation | `app` |
 
 pub mod job;
+pub mod live;
 pub mod plan;
 mod rollback;
 mod steps;

@@ -12,6 +12,8 @@ pub struct ServiceStatus {
     pub primary_since: Option<DateTime<Utc>>,
     /// Deployments in flight: one, with `running == desired`, is a steady state.
     pub deployments: usize,
+    /// (MinCapacity, MaxCapacity) when Application Auto Scaling owns the count too.
+    pub scaling: Option<(i32, i32)>,
 }
 
 impl ServiceStatus {

@@ -24,6 +24,8 @@ pub(super) struct RawGuards {
     verify_alarms: bool,
     #[serde(default = "default_incident_max_age")]
     incident_max_age: String,
+    #[serde(default = "default_max_pause")]
+    max_pause: String,
 }
 
 impl Default for RawGuards {
@@ -35,6 +37,7 @@ impl Default for RawGuards {
             circuit_window: default_circuit_window(),
             verify_alarms: default_verify_alarms(),
             incident_max_age: default_incident_max_age(),
+            max_pause: default_max_pause(),
         }
     }
 }
@@ -55,6 +58,9 @@ fn default_verify_alarms() -> bool {
     true
 }
 fn default_incident_max_age() -> String {
+    "24h".into()
+}
+fn default_max_pause() -> String {
     "24h".into()
 }
 
@@ -78,6 +84,8 @@ pub struct Guards {
     pub verify_alarms: bool,
     /// An incident open this long is announced once: a human is needed.
     pub incident_max_age: Duration,
+    /// The longest pause a human may ask for.
+    pub max_pause: Duration,
 }
 
 /// What an alarm in ALARM asks for: `action` (restart, scale_out or notify), and for a scale-out
@@ -107,12 +115,14 @@ pub(super) fn guards(raw: &RawGuards, fields: &Fields) -> Result<Guards, PolicyE
         circuit_window: d("circuit_window", &raw.circuit_window)?,
         verify_alarms: raw.verify_alarms,
         incident_max_age: d("incident_max_age", &raw.incident_max_age)?,
+        max_pause: d("max_pause", &raw.max_pause)?,
     };
     for (field, d) in [
         ("guards.restart_cooldown", guards.restart_cooldown),
         ("guards.scale_out_cooldown", guards.scale_out_cooldown),
         ("guards.circuit_window", guards.circuit_window),
         ("guards.incident_max_age", guards.incident_max_age),
+        ("guards.max_pause", guards.max_pause),
     ] {
         // A zero cooldown or window would switch the guard off without saying so.
         if d.is_zero() {

@@ -229,6 +229,13 @@ pub trait Scaling: Send + Sync {
         min: i32,
         max: i32,
     ) -> impl Future<Output = Result<(), EffectError>> + Send;
+    /// New (min, max), suspension left as it is.
+    fn set_bounds(
+        &self,
+        target: &Target,
+        min: i32,
+        max: i32,
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
 }
 
 /// SSM parameters (the maintenance-mode switch).

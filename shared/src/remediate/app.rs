@@ -6,10 +6,12 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::handler::{RemediateError, Remediator};
+use crate::adapters::autoscaling::AppAutoScaling;
 use crate::adapters::cloudwatch::CloudWatchAlarms;
 use crate::adapters::dynamodb::DynamoLedger;
 use crate::adapters::ecs::EcsServices;
 use crate::adapters::sdk::{Budget, Lazy};
+use crate::adapters::ssm::SsmParameters;
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
 
 #[derive(Clone)]
@@ -17,6 +19,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub ecs: Lazy<aws_sdk_ecs::Client>,
     pub cloudwatch: Lazy<aws_sdk_cloudwatch::Client>,
+    pub autoscaling: Lazy<aws_sdk_applicationautoscaling::Client>,
+    pub ssm: Lazy<aws_sdk_ssm::Client>,
     audit: Audit,
 }
 
@@ -40,6 +44,8 @@ impl Job for App {
         Ok(App {
             ecs: Lazy::new(sdk, aws_sdk_ecs::Client::new),
             cloudwatch: Lazy::new(sdk, aws_sdk_cloudwatch::Client::new),
+            autoscaling: Lazy::new(sdk, aws_sdk_applicationautoscaling::Client::new),
+            ssm: Lazy::new(sdk, aws_sdk_ssm::Client::new),
             audit: Audit::new(&config, sdk)?,
             config: Arc::new(config),
         })
@@ -56,6 +62,8 @@ impl Job for App {
             policy: &self.config.policy,
             services: EcsServices::lazy(&self.ecs, budget),
             alarms: CloudWatchAlarms::lazy(&self.cloudwatch, budget),
+            scaling: AppAutoScaling::lazy(&self.autoscaling, budget),
+            parameters: SsmParameters::lazy(&self.ssm, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
             dry_run: dry_run || self.config.dry_run,

@@ -15,7 +15,9 @@ use super::target::{resolve, Resolution};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{key_part, Effect, LedgerKeys, Outcome};
 use crate::policy::Policy;
-use crate::ports::{Alarms, Certainty, Ledger, Mode, Notifier, PortError, Services};
+use crate::ports::{
+    Alarms, Certainty, Ledger, Mode, Notifier, Parameters, PortError, Scaling, Services,
+};
 use crate::runtime::{Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
@@ -69,16 +71,28 @@ impl From<OnceError> for RemediateError {
 }
 
 /// The composition of the ports for one invocation.
-pub struct Remediator<'a, S, A, L, N> {
+pub struct Remediator<'a, S, A, C, P, L, N> {
     pub policy: &'a Policy,
     pub services: S,
     pub alarms: A,
+    /// Application Auto Scaling: who else owns the count.
+    pub scaling: C,
+    /// The maintenance-mode parameter.
+    pub parameters: P,
     pub ledger: L,
     pub notifier: N,
     pub dry_run: bool,
 }
 
-impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> {
+impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+where
+    S: Services,
+    A: Alarms,
+    C: Scaling,
+    P: Parameters,
+    L: Ledger,
+    N: Notifier,
+{
     pub(super) fn mode(&self) -> Mode {
         Mode::of(self.dry_run)
     }
@@ -223,6 +237,7 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
             observed: None,
             live: &Live::Unverified,
             state: &Default::default(),
+            window: None,
             now: inv.now,
         };
         let resolution = resolve(a, self.policy);
@@ -254,13 +269,25 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
                     o.desired = n;
                 }
             }
+            if let Some(o) = observed.as_mut() {
+                o.scaling = self
+                    .scaling
+                    .bounds(target)
+                    .await
+                    .map_err(|error| RemediateError::Observe {
+                        target: target.to_string(),
+                        error,
+                    })?;
+            }
             let live = self.live(a, &stored).await?;
+            let window = self.window(inv).await?;
             let d = judge(
                 a,
                 Facts {
                     observed: observed.as_ref(),
                     live: &live,
                     state: &stored,
+                    window: window.as_deref(),
                     ..facts
                 },
             );
@@ -281,6 +308,25 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
         })
         .await?;
         won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+    }
+
+    /// Why the maintenance window holds changes now: its parameter is `on` (a parameter that
+    /// does not exist is off), or a live window is in progress in the ledger.
+    async fn window(&self, inv: &Invocation) -> Result<Option<String>, RemediateError> {
+        let Some(mp) = &self.policy.maintenance else {
+            return Ok(None);
+        };
+        let mode = self
+            .parameters
+            .get(&mp.parameter)
+            .await
+            .map_err(RemediateError::Ledger)?;
+        if mode.as_deref() == Some("on") {
+            return Ok(Some(format!("{} is on", mp.parameter)));
+        }
+        crate::maintenance::live::in_progress(&self.ledger, inv.now)
+            .await
+            .map_err(RemediateError::Ledger)
     }
 
     /// What CloudWatch says now about the alarm and every alarm of the target's incident.
@@ -315,9 +361,19 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
                 let (Some(target), Some(effect)) = (&d.target, d.effect) else {
                     return (Outcome::NoAction, None);
                 };
-                let res = match effect {
-                    Effect::Restart => self.services.restart(target).await,
-                    Effect::SetDesired { to, .. } => self.services.set_desired(target, to).await,
+                let res = match (effect, d.bounds) {
+                    (Effect::Restart, _) => self.services.restart(target).await,
+                    // The bounds first: raised, target tracking cannot scale in under us; put
+                    // back, it does not hold the count up while we restore it.
+                    (Effect::SetDesired { to, .. }, Some((lo, hi))) => {
+                        match self.scaling.set_bounds(target, lo, hi).await {
+                            Ok(()) => self.services.set_desired(target, to).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    (Effect::SetDesired { to, .. }, None) => {
+                        self.services.set_desired(target, to).await
+                    }
                 };
                 match res {
                     Ok(()) => (Outcome::Done, None),

@@ -15,6 +15,7 @@ pub mod alarm;
 pub mod decide;
 pub mod handler;
 pub mod notice;
+pub mod pause;
 mod reconcile;
 pub mod state;
 pub mod target;

@@ -123,6 +123,12 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
         (_, Outcome::Suppressed) if d.held == Some(Held::CircuitOpen) => {
             "remediation exhausted, a human is needed".to_owned()
         }
+        (_, Outcome::Suppressed) if d.held == Some(Held::Paused) => {
+            format!("{} held: paused", verb.1)
+        }
+        (_, Outcome::Suppressed) if d.held == Some(Held::Window) => {
+            format!("{} held: maintenance window", verb.1)
+        }
         (_, Outcome::Suppressed) if d.held == Some(Held::ActionsSuppressed) => {
             format!("{} held: actions suppressed in CloudWatch", verb.1)
         }

@@ -14,18 +14,27 @@ use serde_json::{json, Value};
 use super::alarm::{AlarmKind, AlarmTransition, Delivery};
 use super::decide::FUTURE_SKEW;
 use super::handler::{RemediateError, Remediator};
+use super::pause;
 use super::state::{self, target_pk, Incident};
 use crate::idempotency::{Handled, Settle};
 use crate::model::{
     job_notice, key_part, Action, AlarmState, AlarmStatus, LedgerKeys, Outcome, Severity, Target,
 };
-use crate::ports::{Alarms, Ledger, Notifier, Services};
+use crate::ports::{Alarms, Ledger, Mode, Notifier, Parameters, Scaling, Services};
 use crate::runtime::Invocation;
 
 /// Kept notices sent per tick, at most: a backlog drains over several ticks, each bounded.
 const OUTBOX_PER_TICK: i32 = 25;
 
-impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> {
+impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+where
+    S: Services,
+    A: Alarms,
+    C: Scaling,
+    P: Parameters,
+    L: Ledger,
+    N: Notifier,
+{
     /// One service's trouble does not stop the others: every part is tried, and the first error
     /// fails the tick at the end (its retry, or the next tick, tries again).
     pub(super) async fn reconcile(&self, inv: &Invocation) -> Result<Value, RemediateError> {
@@ -79,6 +88,14 @@ impl<S: Services, A: Alarms, L: Ledger, N: Notifier> Remediator<'_, S, A, L, N> 
         let stored = state::load(&self.ledger, self.mode(), target)
             .await
             .map_err(RemediateError::Ledger)?;
+        if self.mode() == Mode::Live {
+            let ended = pause::expire(&self.once(), target, &stored.state, inv)
+                .await
+                .map_err(|e| {
+                    RemediateError::Contention(format!("{target}: ending its pause: {e}"))
+                })?;
+            report.extend(ended);
+        }
         let Some(inc) = stored.state.incident else {
             return Ok(report);
         };

@@ -68,6 +68,20 @@ pub struct Incident {
     /// notice (SNS 256 KB) bounded through a long, flapping incident.
     #[serde(default)]
     pub elided: u32,
+    /// Application Auto Scaling's (min, max) before our first scale-out raised the minimum:
+    /// what the close puts back.
+    #[serde(default)]
+    pub scaling_before: Option<(i32, i32)>,
+}
+
+/// A human's "hands off": nothing is changed on the target until `until`, or a resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    /// The caller's AWS identity.
+    pub by: String,
+    pub reason: String,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 /// Entries an incident keeps: the first ones (how it started) and the latest.
@@ -138,6 +152,11 @@ pub struct TargetState {
     /// arriving late (a DLQ replay, a retry) is superseded.
     #[serde(default)]
     pub seen: BTreeMap<String, DateTime<Utc>>,
+    #[serde(default)]
+    pub pause: Option<Pause>,
+    /// The hold (a pause, a maintenance window) last announced: each is announced once.
+    #[serde(default)]
+    pub hold_announced: Option<String>,
 }
 
 /// Alarms a target's `seen` remembers; the oldest are forgotten first.

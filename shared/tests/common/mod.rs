@@ -75,6 +75,7 @@ pub fn svc(desired: i32) -> ServiceStatus {
         running: desired,
         primary_since: Some(t0() - Duration::days(1)),
         deployments: 1,
+        scaling: None,
     }
 }
 
@@ -95,6 +96,7 @@ pub fn judged(
             observed: Some(&observed),
             live,
             state,
+            window: None,
             now,
         },
     )
@@ -114,6 +116,7 @@ pub fn incident(firing: &[&str], last_set: Option<i32>) -> TargetState {
             last_set_desired: last_set,
             timeline: Vec::new(),
             elided: 0,
+            scaling_before: None,
         }),
         ..TargetState::default()
     }

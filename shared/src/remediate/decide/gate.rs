@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{decide, dur, suppression_notice, Decision, Held, Verdict};
-use crate::model::{Action, AlarmState, AlarmStatus, ServiceStatus, Severity};
+use crate::model::{Action, AlarmState, AlarmStatus, Effect, ServiceStatus, Severity};
 use crate::policy::Policy;
 use crate::remediate::alarm::AlarmTransition;
 use crate::remediate::state::TargetState;
@@ -41,6 +41,8 @@ pub struct Facts<'a> {
     pub observed: Option<&'a ServiceStatus>,
     pub live: &'a Live,
     pub state: &'a TargetState,
+    /// Why the maintenance window holds remediation now, if it does.
+    pub window: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
 
@@ -83,7 +85,8 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
     // redone, or left because its situation changed), whatever came since: its record and
     // notice must not be lost to a later transition or to CloudWatch having moved on.
     if f.state.action_for(&alarm.event_key()).is_some() {
-        let mut d = decide(alarm, f.policy, f.observed, f.state, f.now);
+        let d = decide(alarm, f.policy, f.observed, f.state, f.now);
+        let mut d = hold(d, alarm, &f);
         // Confirming it done needs nothing more; redoing it needs CloudWatch to still agree.
         if let (Verdict::Act, Live::Checked(live)) = (d.verdict, f.live) {
             let now = live.get(&alarm.alarm_name).map(|s| s.state);
@@ -161,11 +164,74 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
         agree_on_firing(&mut state, live, alarm);
     }
 
-    let mut d = decide(alarm, f.policy, f.observed, &state, f.now);
+    let d = decide(alarm, f.policy, f.observed, &state, f.now);
+    let mut d = hold(d, alarm, &f);
     if let Some(next) = d.state.as_mut() {
         // Within the clock skew an event may be ahead of us; what is remembered never is.
         next.saw(&alarm.alarm_name, alarm.state_time.min(f.now));
     }
+    d
+}
+
+/// Humans first: while the target is paused, or the maintenance window is on, a change is held —
+/// recorded, announced once per hold. A pause past its end is over, and the decision says
+/// automation is back.
+fn hold(mut d: Decision, alarm: &AlarmTransition, f: &Facts<'_>) -> Decision {
+    let Some(state) = d.state.as_mut() else {
+        return d;
+    };
+    let mut back = None;
+    if let Some(p) = state.pause.take() {
+        if p.until > f.now {
+            state.pause = Some(p);
+        } else {
+            back = Some(format!(
+                "automation is back (the pause by {} ended at {})",
+                p.by,
+                p.until.to_rfc3339()
+            ));
+        }
+    }
+    let window = f.window.filter(|_| d.verdict == Verdict::Act);
+    if d.verdict != Verdict::Act || (state.pause.is_none() && window.is_none()) {
+        if let Some(back) = back {
+            d.reason = format!("{back}; {}", d.reason);
+            d.notify = true;
+        }
+        return d;
+    }
+    let (held, why, key) = match (&state.pause, window) {
+        (Some(p), _) => (
+            Held::Paused,
+            format!(
+                "paused by {} until {} ({})",
+                p.by,
+                p.until.to_rfc3339(),
+                p.reason
+            ),
+            format!("pause@{}", p.since.to_rfc3339()),
+        ),
+        (None, Some(w)) => (
+            Held::Window,
+            format!("maintenance window: {w}"),
+            format!("window@{w}"),
+        ),
+        (None, None) => return d,
+    };
+    // The reservation goes: nothing was done, and a retry must not finish it.
+    state.actions.retain(|a| a.event_key != alarm.event_key());
+    let would = match d.effect {
+        Some(Effect::SetDesired { from, to }) => format!("{} {from}→{to}", d.ask.as_str()),
+        _ => d.ask.as_str().to_owned(),
+    };
+    d.notify = state.hold_announced.as_deref() != Some(key.as_str());
+    state.hold_announced = Some(key);
+    d.reason = format!("held: {why}: would have {would}");
+    d.verdict = Verdict::Suppressed;
+    d.held = Some(held);
+    d.effect = None;
+    d.bounds = None;
+    d.after = d.before;
     d
 }
 

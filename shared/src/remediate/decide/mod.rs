@@ -77,6 +77,10 @@ pub enum Held {
     Stale,
     /// CloudWatch's answer is older than the event: not decided now, asked again on retry.
     Lagging,
+    /// A human paused automation on the target.
+    Paused,
+    /// The maintenance window is on.
+    Window,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,6 +105,9 @@ pub struct Decision {
     /// The service's desired count before and (if the effect succeeds) after.
     pub before: Option<i32>,
     pub after: Option<i32>,
+    /// Application Auto Scaling's (min, max) to set before the effect: raised with a scale-out
+    /// so target tracking cannot undo it mid-incident, put back with the close.
+    pub bounds: Option<(i32, i32)>,
 }
 
 impl Decision {
@@ -125,6 +132,7 @@ impl Decision {
             incident_id: None,
             before: None,
             after: None,
+            bounds: None,
         }
     }
 }

@@ -51,6 +51,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             last_set_desired: None,
             timeline: Vec::new(),
             elided: 0,
+            scaling_before: None,
         });
         incident.firing.insert(alarm.alarm_name.clone());
         incident.fired.insert(alarm.alarm_name.clone());
@@ -82,17 +83,22 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             dur(guards.restart_cooldown),
         ),
         Action::ScaleOut => {
-            if observed.desired >= bounds.max {
+            // Application Auto Scaling's maximum caps us too: above it, target tracking would
+            // scale straight back in.
+            let max = observed
+                .scaling
+                .map_or(bounds.max, |(_, hi)| hi.min(bounds.max));
+            if observed.desired >= max {
                 d.reason = format!(
-                    "{} is in ALARM but {} is already at its maximum of {} tasks: no scale-out",
-                    alarm.alarm_name, bounds.name, bounds.max
+                    "{} is in ALARM but {} is already at its maximum of {max} tasks: no scale-out",
+                    alarm.alarm_name, bounds.name
                 );
                 d.after = Some(observed.desired);
                 d.held = Some(Held::AtMax);
                 note_held(
                     &mut next,
                     now,
-                    format!("scale-out held: already at max {}", bounds.max),
+                    format!("scale-out held: already at max {max}"),
                     Outcome::NoAction,
                 );
                 d.state = Some(next);
@@ -101,7 +107,15 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             let to = observed
                 .desired
                 .saturating_add(scale_by)
-                .clamp(bounds.min, bounds.max);
+                .clamp(bounds.min, max);
+            if let Some((lo, hi)) = observed.scaling.filter(|(lo, _)| to > *lo) {
+                // Target tracking may not scale in below the count we set while the incident
+                // lasts; the close puts the first bounds back.
+                d.bounds = Some((to, hi));
+                if let Some(inc) = next.incident.as_mut() {
+                    inc.scaling_before.get_or_insert((lo, hi));
+                }
+            }
             (
                 Action::ScaleOut,
                 Effect::SetDesired {

@@ -90,7 +90,7 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
                 observed.desired
             );
         }
-        Some(_) if observed.desired == restore_to => {
+        Some(_) if observed.desired == restore_to && closed.scaling_before.is_none() => {
             d.reason = format!(
                 "every alarm of the incident is OK again; desired count is already {restore_to}"
             );
@@ -103,6 +103,7 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
             d.verdict = Verdict::Act;
             d.effect = Some(effect);
             d.after = Some(restore_to);
+            d.bounds = closed.scaling_before;
             d.reason = format!(
                 "every alarm of the incident is OK again: desired count back to the pre-incident {} (min {})",
                 closed.pre_incident_desired, bounds.min
