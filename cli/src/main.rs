@@ -1,5 +1,6 @@
 //! `axiom-ops`: the operator's command line.
 
+mod control;
 #[cfg(feature = "demo")]
 mod demo;
 mod ledger;
@@ -67,6 +68,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hands off: remediate changes nothing on the service (or all) until the pause ends
+    /// (at most the policy's max_pause) or a resume. Announced, and kept in the ledger with
+    /// who (your AWS identity), why and until when.
+    Pause {
+        /// cluster/service, e.g. axiomcore-production/api, or `all`
+        target: String,
+        /// How long, e.g. 2h or 30m.
+        #[arg(long = "for", value_name = "DURATION")]
+        for_: String,
+        /// Why (announced and kept in the ledger).
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a pause now: automation is back on the service (or all).
+    Resume {
+        /// cluster/service, or `all`
+        target: String,
+    },
+    /// What automation is doing: open incidents (target, since, alarms, actions, circuit),
+    /// active pauses, the maintenance window's state.
+    Incidents {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
     /// show what changed.
     Demo,
@@ -95,6 +121,13 @@ async fn main() -> ExitCode {
             dry_run,
         } => invoke(&function, &event, dry_run).await,
         Command::Ledger { target, json } => ledger::show(&target, json).await,
+        Command::Pause {
+            target,
+            for_,
+            reason,
+        } => control::pause(&target, &for_, &reason).await,
+        Command::Resume { target } => control::resume(&target).await,
+        Command::Incidents { json } => control::incidents(json).await,
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
         Command::Maintenance {

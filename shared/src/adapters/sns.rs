@@ -9,7 +9,14 @@ use crate::model::Notification;
 use crate::ports::{Notifier, PortError};
 
 #[derive(Debug, Clone)]
-pub enum SnsNotifier {
+pub struct SnsNotifier {
+    sink: Sink,
+    /// Every notice of a dry run says so, whichever job sent it.
+    dry_run: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Sink {
     Topic {
         client: Lazy<Client>,
         topic_arn: String,
@@ -17,6 +24,8 @@ pub enum SnsNotifier {
     },
     /// `OPS_TOPIC_ARN` unset: every notice is logged, with a warning at cold start.
     LogOnly,
+    /// Printed on standard output instead of published (`invoke --no-notify`).
+    Print,
 }
 
 impl SnsNotifier {
@@ -26,14 +35,32 @@ impl SnsNotifier {
 
     /// Over a client built at its first use.
     pub fn lazy(client: &Lazy<Client>, topic_arn: Option<&str>, budget: Budget) -> SnsNotifier {
-        match topic_arn {
-            Some(arn) => SnsNotifier::Topic {
+        let sink = match topic_arn {
+            Some(arn) => Sink::Topic {
                 client: client.clone(),
                 topic_arn: arn.to_owned(),
                 budget,
             },
-            None => SnsNotifier::LogOnly,
+            None => Sink::LogOnly,
+        };
+        SnsNotifier {
+            sink,
+            dry_run: false,
         }
+    }
+
+    /// Notices printed, never published.
+    pub fn printing() -> SnsNotifier {
+        SnsNotifier {
+            sink: Sink::Print,
+            dry_run: false,
+        }
+    }
+
+    /// Marks every notice as a dry run's when `dry_run`.
+    pub fn marking_dry_run(mut self, dry_run: bool) -> SnsNotifier {
+        self.dry_run = dry_run;
+        self
     }
 }
 
@@ -47,14 +74,35 @@ fn attr(v: &str) -> Result<MessageAttributeValue, PortError> {
 
 impl Notifier for SnsNotifier {
     async fn publish(&self, n: &Notification) -> Result<Option<String>, PortError> {
-        let SnsNotifier::Topic {
-            client,
-            topic_arn,
-            budget,
-        } = self
-        else {
-            tracing::info!(subject = %n.subject, severity = %n.severity, action = n.action.as_str(), outcome = %n.outcome, target = %n.target, "notification (no OPS_TOPIC_ARN: log only)");
-            return Ok(None);
+        let marked;
+        let n = if self.dry_run {
+            marked = n.clone().marked_dry_run();
+            &marked
+        } else {
+            n
+        };
+        let (client, topic_arn, budget) = match &self.sink {
+            Sink::Topic {
+                client,
+                topic_arn,
+                budget,
+            } => (client, topic_arn, budget),
+            Sink::LogOnly => {
+                tracing::info!(subject = %n.subject, severity = %n.severity, action = n.action.as_str(), outcome = %n.outcome, target = %n.target, "notification (no OPS_TOPIC_ARN: log only)");
+                return Ok(None);
+            }
+            Sink::Print => {
+                println!(
+                    "--- notice (not published) ---\nSubject: {}\nAttributes: severity={} action={} outcome={} target={}\n\n{}",
+                    n.subject,
+                    n.severity,
+                    n.action.as_str(),
+                    n.outcome,
+                    n.target,
+                    n.text
+                );
+                return Ok(None);
+            }
         };
         let machine = n.json.to_string();
         // Each protocol gets its own body: people read text, machines parse JSON.

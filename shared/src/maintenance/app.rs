@@ -66,6 +66,7 @@ impl Job for MaintenanceApp {
         dry_run: bool,
     ) -> Result<Value, MaintenanceError> {
         let budget = Budget::until(inv.deadline);
+        let dry_run = dry_run || self.config.dry_run;
         let job = MaintenanceJob {
             policy: &self.config.policy,
             ecs: EcsServices::lazy(&self.ecs, budget),
@@ -75,8 +76,8 @@ impl Job for MaintenanceApp {
             alarms: CloudWatchAlarms::lazy(&self.cloudwatch, budget),
             health: self.health.clone(),
             ledger: self.audit.ledger(budget),
-            notifier: self.audit.notifier(budget),
-            dry_run: dry_run || self.config.dry_run,
+            notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
+            dry_run,
         };
         job.handle(payload, inv).await
     }

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use super::plan::{next_window, planned_steps};
 use super::window::{advance, cutoff_reached, Limits, Phase, Step, Window};
 use crate::model::{
-    clip, job_notice, keys_of, printable, quote, Action, Outcome, Severity, Target, QUOTE_MAX,
+    clip, job_notice, keys_of, printable, quote, Action, Notification, Outcome, Severity, Target,
+    QUOTE_MAX,
 };
 use crate::policy::duration::chrono as dur;
 use crate::policy::{MaintenancePolicy, Policy};
@@ -271,37 +272,18 @@ where
             start.format("%H:%M"),
             (start + dur(mp.duration)).format("%H:%M")
         );
-        self.announce(
-            Severity::Sev4,
-            Action::Notice,
-            Outcome::NoAction,
-            &headline,
-            &format!("AxiomCore production maintenance, up to {} h.\n\nSteps:\n{}", mp.duration.as_secs() / 3600, steps.join("\n")),
-            json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps}),
-        )
+        self.announce(self.dry_run, job_notice(Severity::Sev4, Action::Notice, Outcome::NoAction, &self.policy.cluster, &headline, &format!("AxiomCore production maintenance, up to {} h.\n\nSteps:\n{}", mp.duration.as_secs() / 3600, steps.join("\n")), json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps})))
         .await;
         json!({"notice": headline, "window_start": start.to_rfc3339()})
     }
 
     /// A notice that cannot be sent is logged: it never stops the window or its rollback.
-    pub(super) async fn announce(
-        &self,
-        sev: Severity,
-        action: Action,
-        outcome: Outcome,
-        headline: &str,
-        details: &str,
-        facts: Value,
-    ) {
-        let n = job_notice(
-            sev,
-            action,
-            outcome,
-            &self.policy.cluster,
-            headline,
-            details,
-            facts,
-        );
+    /// A dry run's notice is marked as one (`dry`: the window's own flag, which its input sets).
+    pub(super) async fn announce(&self, dry: bool, n: Notification) {
+        let mut n = n;
+        if dry {
+            n = n.marked_dry_run();
+        }
         if let Err(e) = self.notifier.publish(&n).await {
             tracing::error!(error = %e, subject = %n.subject, "notification not sent");
         }

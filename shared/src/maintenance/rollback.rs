@@ -8,7 +8,7 @@ use serde_json::json;
 use super::job::MaintenanceJob;
 use super::plan::report_text;
 use super::window::{Phase, Step, Window};
-use crate::model::{Action, Outcome, Severity};
+use crate::model::{job_notice, Action, Outcome, Severity};
 use crate::ports::{
     Alarms, Health, Ledger, Notifier, Parameters, Scaling, Services, Snapshots, Tasks,
 };
@@ -57,12 +57,16 @@ where
             Outcome::Failed
         };
         self.announce(
-            sev,
-            Action::Rollback,
-            outcome,
-            &format!("maintenance {} ROLLED BACK", w.id),
-            &format!("What failed: {failure}\n\n{}", report_text(w, now)),
-            json!({"window": w}),
+            dry,
+            job_notice(
+                sev,
+                Action::Rollback,
+                outcome,
+                &self.policy.cluster,
+                &format!("maintenance {} ROLLED BACK", w.id),
+                &format!("What failed: {failure}\n\n{}", report_text(w, now)),
+                json!({"window": w}),
+            ),
         )
         .await;
         Step::Done("rollback announced".into())

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::job::MaintenanceJob;
 use super::plan::report_text;
 use super::window::{Recorded, Step, Window};
-use crate::model::{Action, Created, Outcome, Severity, Target};
+use crate::model::{job_notice, Action, Created, Outcome, Severity, Target};
 use crate::policy::duration::chrono as dur;
 use crate::policy::{MaintenancePolicy, MaintenanceTask};
 use crate::ports::{
@@ -295,12 +295,16 @@ where
             let why = format!("critical alarms after maintenance: {}", firing.join(", "));
             w.warnings.push(why.clone());
             self.announce(
-                Severity::Sev2,
-                Action::Monitor,
-                Outcome::Failed,
-                &format!("maintenance {}: critical alarms after the window", w.id),
-                &why,
-                json!({"window": w.id, "alarms": firing}),
+                w.dry_run,
+                job_notice(
+                    Severity::Sev2,
+                    Action::Monitor,
+                    Outcome::Failed,
+                    &self.policy.cluster,
+                    &format!("maintenance {}: critical alarms after the window", w.id),
+                    &why,
+                    json!({"window": w.id, "alarms": firing}),
+                ),
             )
             .await;
             return Step::Done(why);
@@ -329,12 +333,16 @@ where
         };
         let outcome = if dry { Outcome::DryRun } else { Outcome::Done };
         self.announce(
-            sev,
-            Action::Maintenance,
-            outcome,
-            &headline,
-            &report_text(w, now),
-            json!({"window": w}),
+            dry,
+            job_notice(
+                sev,
+                Action::Maintenance,
+                outcome,
+                &self.policy.cluster,
+                &headline,
+                &report_text(w, now),
+                json!({"window": w}),
+            ),
         )
         .await;
         Step::Done("report sent".into())

@@ -21,6 +21,28 @@ pub struct Notification {
     pub json: Value,
 }
 
+/// How a dry run's notice is marked, in its subject.
+pub const DRY_RUN_MARK: &str = "(dry run)";
+
+impl Notification {
+    /// The same notice, as a dry run's: `(dry run)` in the subject, `outcome=dry_run` for
+    /// subscription filters, `dry_run: true` in the JSON. Marking twice changes nothing.
+    pub fn marked_dry_run(mut self) -> Notification {
+        if !self.subject.contains(DRY_RUN_MARK) {
+            let subject = match self.subject.split_once("] ") {
+                Some((sev, rest)) => format!("{sev}] {DRY_RUN_MARK} {rest}"),
+                None => format!("{DRY_RUN_MARK} {}", self.subject),
+            };
+            self.subject = subject_line_of(&subject);
+        }
+        self.outcome = "dry_run".into();
+        if let serde_json::Value::Object(m) = &mut self.json {
+            m.insert("dry_run".into(), serde_json::Value::Bool(true));
+        }
+        self
+    }
+}
+
 /// Where the decision sits in the ledger, quoted in every notice so it can be looked up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerKeys {
@@ -64,6 +86,11 @@ pub fn subject_line(sev: Severity, target: &str, headline: &str, label: &str) ->
     } else {
         format!("[{sev}] {target} {headline}: {label}")
     };
+    subject_line_of(&raw)
+}
+
+/// `raw` as a subject: no control characters, cut to SNS's limit on a char boundary.
+fn subject_line_of(raw: &str) -> String {
     let clean: String = raw
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -79,6 +106,25 @@ pub fn subject_line(sev: Severity, target: &str, headline: &str, label: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_is_marked_once_and_still_fits() {
+        let n = job_notice(
+            Severity::Sev2,
+            Action::Snapshot,
+            Outcome::Failed,
+            &"x".repeat(120),
+            "snapshot FAILED",
+            "",
+            serde_json::json!({}),
+        );
+        let m = n.marked_dry_run().marked_dry_run();
+        assert!(m.subject.starts_with("[SEV2] (dry run) x"), "{}", m.subject);
+        assert_eq!(m.subject.matches(DRY_RUN_MARK).count(), 1);
+        assert!(m.subject.chars().count() <= SUBJECT_MAX);
+        assert_eq!(m.outcome, "dry_run");
+        assert_eq!(m.json["dry_run"], true);
+    }
 
     #[test]
     fn subjects_fit_sns() {

@@ -22,6 +22,16 @@ pub(super) fn parse(fields: &Fields, field: &str, text: &str) -> Result<Duration
     Ok(d)
 }
 
+/// A duration given outside a policy (a command line's `--for 2h`), by the same rules.
+pub fn parse_alone(field: &str, text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("{field} {text:?} is not a duration like \"2h\" or \"30m\": {e}"))?;
+    if d > TEN_YEARS {
+        return Err(format!("{field} must be at most ten years"));
+    }
+    Ok(d)
+}
+
 /// A policy duration as chrono's, for date arithmetic. Policy durations are at most ten years,
 /// so this never saturates.
 pub fn chrono(d: Duration) -> chrono::Duration {

@@ -58,6 +58,7 @@ impl Job for App {
         dry_run: bool,
     ) -> Result<Value, RemediateError> {
         let budget = Budget::until(inv.deadline);
+        let dry_run = dry_run || self.config.dry_run;
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::lazy(&self.ecs, budget),
@@ -65,8 +66,8 @@ impl Job for App {
             scaling: AppAutoScaling::lazy(&self.autoscaling, budget),
             parameters: SsmParameters::lazy(&self.ssm, budget),
             ledger: self.audit.ledger(budget),
-            notifier: self.audit.notifier(budget),
-            dry_run: dry_run || self.config.dry_run,
+            notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
+            dry_run,
         };
         r.handle(payload, inv).await
     }

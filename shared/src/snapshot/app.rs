@@ -61,13 +61,14 @@ impl Job for SnapshotApp {
         dry_run: bool,
     ) -> Result<Value, SnapshotError> {
         let budget = Budget::until(inv.deadline);
+        let dry_run = dry_run || self.config.dry_run;
         let job = SnapshotJob {
             policy: &self.config.policy,
             rds: RdsSnapshots::lazy(&self.rds, budget),
             dr: self.dr.as_ref().map(|c| RdsSnapshots::lazy(c, budget)),
             ledger: self.audit.ledger(budget),
-            notifier: self.audit.notifier(budget),
-            dry_run: dry_run || self.config.dry_run,
+            notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
+            dry_run,
         };
         job.handle(payload, inv).await
     }
