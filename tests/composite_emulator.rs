@@ -80,6 +80,7 @@ async fn handle_composite(
             budget,
         ),
         dry_run: false,
+        preview: false,
     };
     r.handle(&event("eventbridge-composite-alarm.json"), &inv())
         .await

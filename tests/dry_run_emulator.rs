@@ -59,3 +59,35 @@ async fn every_dry_run_notice_of_every_job_is_marked() -> TestResult {
     assert_eq!(env.desired("api").await, 3);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_dry_run_consumes_nothing_and_starts_from_the_live_state() -> TestResult {
+    let env = Env::start().await?;
+    let alarm = env.agree(event("eventbridge-metric-alarm.json")).await;
+    let preview = || {
+        let mut c = env.config(false);
+        c.preview = true;
+        c.print_notices = true;
+        axiom_ops::remediate::App::build(c, &env.sdk)
+    };
+    // Twice in a row: the same decision, not a duplicate; nothing written, nothing published.
+    let a = preview()?.handle(&alarm, &inv(), false).await?;
+    let b = preview()?.handle(&alarm, &inv(), false).await?;
+    assert_eq!(a["results"][0]["outcome"], "dry_run", "{a}");
+    assert_eq!(a["results"][0]["after"], 5);
+    assert_eq!(b["results"][0]["outcome"], "dry_run", "{b}");
+    assert_eq!(b["results"][0]["after"], 5, "{b}");
+    assert!(env.history(&integration_tests::api_pk()).await.is_empty());
+    assert!(env.inbox().await.is_empty(), "printed, not published");
+    assert_eq!(env.desired("api").await, 3);
+
+    // The live function acts; a preview of the same transition now sees what it did.
+    env.app().handle(&alarm, &inv(), false).await?;
+    assert_eq!(env.desired("api").await, 5);
+    let c = preview()?.handle(&alarm, &inv(), false).await?;
+    assert_ne!(
+        c["results"][0]["outcome"], "dry_run",
+        "already acted on live: {c}"
+    );
+    Ok(())
+}

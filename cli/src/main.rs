@@ -38,9 +38,13 @@ enum Command {
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
-        /// Decide, record and notify as "would do"; change nothing.
+        /// Decide on the live state and say what would be done; change nothing, write nothing
+        /// to the ledger (asking twice gives the same answer). Notices are marked "(dry run)".
         #[arg(long)]
         dry_run: bool,
+        /// Print the notices instead of publishing them.
+        #[arg(long)]
+        no_notify: bool,
     },
     /// Take an on-demand snapshot, named as in the guide: axiomcore-manual-YYYYMMDD-HHMMSS.
     Snapshot {
@@ -119,7 +123,8 @@ async fn main() -> ExitCode {
             function,
             event,
             dry_run,
-        } => invoke(&function, &event, dry_run).await,
+            no_notify,
+        } => invoke(&function, &event, dry_run, no_notify).await,
         Command::Ledger { target, json } => ledger::show(&target, json).await,
         Command::Pause {
             target,
@@ -152,36 +157,49 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn invoke(function: &str, event: &PathBuf, dry_run: bool) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
+async fn invoke(
+    function: &str,
+    event: &PathBuf,
+    dry_run: bool,
+    no_notify: bool,
+) -> anyhow::Result<()> {
+    // `-` reads the event from standard input, as the AWS CLI's `file://-` habit.
+    let text = if event.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the event from stdin")?
+    } else {
+        std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?
+    };
     let payload: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", event.display()))?;
-    match function {
-        "remediate" => {
-            let app = axiom_ops::runtime::from_env::<App>().await?;
-            let inv = Invocation::local("cli", std::time::Duration::from_secs(60));
-            let report = app.handle(&payload, &inv, dry_run).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
-        "snapshot" => {
-            let app = axiom_ops::runtime::from_env::<axiom_ops::snapshot::SnapshotApp>().await?;
-            let inv = Invocation::local("cli", std::time::Duration::from_secs(300));
-            let report = app.handle(&payload, &inv, dry_run).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
+    let mut config = Config::from_env()?;
+    config.preview = dry_run;
+    config.print_notices = no_notify;
+    let sdk = axiom_ops::adapters::sdk::config().await;
+    let report = match function {
+        "remediate" => run::<App>(config, &sdk, &payload, 60).await?,
+        "snapshot" => run::<axiom_ops::snapshot::SnapshotApp>(config, &sdk, &payload, 300).await?,
         "maintenance" => {
-            let app =
-                axiom_ops::runtime::from_env::<axiom_ops::maintenance::MaintenanceApp>().await?;
-            let inv = Invocation::local("cli", std::time::Duration::from_secs(120));
-            let report = app.handle(&payload, &inv, dry_run).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
+            run::<axiom_ops::maintenance::MaintenanceApp>(config, &sdk, &payload, 120).await?
         }
         other => bail!("unknown function {other:?}: expected remediate, snapshot or maintenance"),
-    }
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// One invocation of `J`'s real handler, in-process, bounded as Lambda would bound it.
+async fn run<J: Job>(
+    config: Config,
+    sdk: &aws_config::SdkConfig,
+    payload: &serde_json::Value,
+    timeout_secs: u64,
+) -> anyhow::Result<serde_json::Value>
+where
+    J::Error: Send + Sync + 'static,
+{
+    let app = J::build(config, sdk)?;
+    let inv = Invocation::local("cli", std::time::Duration::from_secs(timeout_secs));
+    Ok(app.handle(payload, &inv, false).await?)
 }
 
 /// The configuration from the environment, with the ledger required.

@@ -41,6 +41,8 @@ pub struct DynamoLedger {
     client: Lazy<Client>,
     table: String,
     budget: Budget,
+    /// Reads only: every write succeeds without being made (an operator's preview).
+    read_only: bool,
 }
 
 fn event_keys(mode: Mode, event_key: &str) -> (String, &'static str) {
@@ -73,6 +75,7 @@ impl DynamoLedger {
             client: Lazy::ready(client.clone()),
             table: table.to_owned(),
             budget,
+            read_only: false,
         }
     }
 
@@ -82,7 +85,14 @@ impl DynamoLedger {
             client: client.clone(),
             table: table.to_owned(),
             budget,
+            read_only: false,
         }
+    }
+
+    /// Reads as before; every write succeeds without being made, every claim is fresh.
+    pub fn read_only(mut self, read_only: bool) -> DynamoLedger {
+        self.read_only = read_only;
+        self
     }
 
     fn client(&self) -> &Client {
@@ -103,6 +113,9 @@ impl Ledger for DynamoLedger {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, PortError> {
+        if self.read_only {
+            return Ok(Claim::Fresh);
+        }
         let (pk, sk) = event_keys(mode, event_key);
         // An update, not a put: a kept notice (and its place in the outbox) survives the claim, so
         // an invocation that dies while sending it leaves it to be sent again.
@@ -162,6 +175,9 @@ impl Ledger for DynamoLedger {
         status: EventStatus,
         notice: Option<&Notification>,
     ) -> Result<(), PortError> {
+        if self.read_only {
+            return Ok(());
+        }
         let (pk, sk) = event_keys(mode, event_key);
         let status = match status {
             EventStatus::Notifying => "notifying",
@@ -231,6 +247,9 @@ impl Ledger for DynamoLedger {
         doc: &Value,
         expected: Option<u64>,
     ) -> Result<bool, PortError> {
+        if self.read_only {
+            return Ok(true);
+        }
         let next = expected.map_or(1, |v| v + 1);
         let mut req = self
             .client()
@@ -255,6 +274,9 @@ impl Ledger for DynamoLedger {
     }
 
     async fn record(&self, pk: &str, sk: &str, item: &Value) -> Result<(), PortError> {
+        if self.read_only {
+            return Ok(());
+        }
         let mut attrs = to_item(item);
         attrs.insert("pk".into(), s(pk));
         attrs.insert("sk".into(), s(sk));

@@ -66,7 +66,8 @@ impl Job for MaintenanceApp {
         dry_run: bool,
     ) -> Result<Value, MaintenanceError> {
         let budget = Budget::until(inv.deadline);
-        let dry_run = dry_run || self.config.dry_run;
+        // A preview is a dry run that also writes nothing.
+        let dry_run = dry_run || self.config.dry_run || self.config.preview;
         let job = MaintenanceJob {
             policy: &self.config.policy,
             ecs: EcsServices::lazy(&self.ecs, budget),

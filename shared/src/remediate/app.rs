@@ -58,7 +58,8 @@ impl Job for App {
         dry_run: bool,
     ) -> Result<Value, RemediateError> {
         let budget = Budget::until(inv.deadline);
-        let dry_run = dry_run || self.config.dry_run;
+        // A preview is a dry run that also writes nothing.
+        let dry_run = dry_run || self.config.dry_run || self.config.preview;
         let r = Remediator {
             policy: &self.config.policy,
             services: EcsServices::lazy(&self.ecs, budget),
@@ -68,6 +69,7 @@ impl Job for App {
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
             dry_run,
+            preview: self.config.preview,
         };
         r.handle(payload, inv).await
     }

@@ -82,6 +82,8 @@ pub struct Remediator<'a, S, A, C, P, L, N> {
     pub ledger: L,
     pub notifier: N,
     pub dry_run: bool,
+    /// An operator's preview: decided on the live state (its ledger writes nothing).
+    pub preview: bool,
 }
 
 impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
@@ -94,6 +96,9 @@ where
     N: Notifier,
 {
     pub(super) fn mode(&self) -> Mode {
+        if self.preview {
+            return Mode::Live;
+        }
         Mode::of(self.dry_run)
     }
 

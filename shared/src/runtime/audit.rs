@@ -12,6 +12,8 @@ pub struct Audit {
     sns: Lazy<aws_sdk_sns::Client>,
     table: String,
     topic_arn: Option<String>,
+    preview: bool,
+    print_notices: bool,
 }
 
 impl Audit {
@@ -26,15 +28,21 @@ impl Audit {
             sns: Lazy::new(sdk, aws_sdk_sns::Client::new),
             table,
             topic_arn: config.topic_arn.clone(),
+            preview: config.preview,
+            print_notices: config.print_notices,
         })
     }
 
     /// The ledger for one invocation: recording may use the time its actions left over.
     pub fn ledger(&self, budget: Budget) -> DynamoLedger {
         DynamoLedger::lazy(&self.dynamodb, &self.table, budget.for_bookkeeping())
+            .read_only(self.preview)
     }
 
     pub fn notifier(&self, budget: Budget) -> SnsNotifier {
+        if self.print_notices {
+            return SnsNotifier::printing();
+        }
         SnsNotifier::lazy(
             &self.sns,
             self.topic_arn.as_deref(),

@@ -30,6 +30,12 @@ pub struct Config {
     pub topic_arn: Option<String>,
     pub ledger_table: Option<String>,
     pub dry_run: bool,
+    /// An operator's look at what would happen (`axiom-ops invoke --dry-run`): the live state is
+    /// read, nothing is written to the ledger, so asking twice gives the same answer. Never set
+    /// from the environment: a deployed function's shadow mode (`OPS_DRY_RUN`) keeps its own state.
+    pub preview: bool,
+    /// Notices are printed, not published (`axiom-ops invoke --no-notify`).
+    pub print_notices: bool,
 }
 
 impl Config {
@@ -76,6 +82,8 @@ impl Config {
             topic_arn,
             ledger_table: nonempty("OPS_LEDGER_TABLE"),
             dry_run,
+            preview: false,
+            print_notices: false,
         })
     }
 

@@ -61,7 +61,8 @@ impl Job for SnapshotApp {
         dry_run: bool,
     ) -> Result<Value, SnapshotError> {
         let budget = Budget::until(inv.deadline);
-        let dry_run = dry_run || self.config.dry_run;
+        // A preview is a dry run that also writes nothing.
+        let dry_run = dry_run || self.config.dry_run || self.config.preview;
         let job = SnapshotJob {
             policy: &self.config.policy,
             rds: RdsSnapshots::lazy(&self.rds, budget),
