@@ -44,6 +44,11 @@ async fn ports() -> anyhow::Result<Ports> {
     })
 }
 
+/// Who is asking, from the environment's AWS configuration.
+pub async fn caller_now() -> anyhow::Result<String> {
+    caller(&sdk_config().await).await
+}
+
 /// Who is asking: the caller's AWS identity, as AWS names it.
 async fn caller(sdk: &aws_config::SdkConfig) -> anyhow::Result<String> {
     let me = aws_sdk_sts::Client::new(sdk)

@@ -109,7 +109,12 @@ enum MaintenanceCommand {
         /// Walk every step, change nothing, report what it would do.
         #[arg(long)]
         dry_run: bool,
+        /// Do not ask for confirmation on a day that is not the window's.
+        #[arg(long)]
+        yes: bool,
     },
+    /// Roll back the live window in progress, through the same rollback path, announced.
+    Abort,
     /// The current or last window, step by step, from the ledger.
     Status,
 }
@@ -136,8 +141,14 @@ async fn main() -> ExitCode {
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
         Command::Maintenance {
-            what: MaintenanceCommand::Run { dry_run },
-        } => maintenance::run(dry_run).await,
+            what: MaintenanceCommand::Run { dry_run, yes },
+        } => maintenance::run(dry_run, yes).await,
+        Command::Maintenance {
+            what: MaintenanceCommand::Abort,
+        } => match control::caller_now().await {
+            Ok(by) => maintenance::abort(&by).await,
+            Err(e) => Err(e),
+        },
         Command::Maintenance {
             what: MaintenanceCommand::Status,
         } => maintenance::status().await,

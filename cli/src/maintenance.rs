@@ -1,11 +1,11 @@
-//! `axiom-ops maintenance run [--dry-run]` and `axiom-ops maintenance status`.
+//! `axiom-ops maintenance run [--dry-run] [--yes]`, `… abort` and `… status`.
 
 use axiom_ops::runtime::Job;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use axiom_ops::maintenance::window::Window;
-use axiom_ops::maintenance::{report_text, MaintenanceApp, PK};
+use axiom_ops::maintenance::{is_window_day, next_window, report_text, MaintenanceApp, PK};
 use axiom_ops::ports::Ledger;
 use axiom_ops::runtime::Invocation;
 use serde_json::{json, Value};
@@ -13,7 +13,12 @@ use serde_json::{json, Value};
 /// Drives the window in-process exactly as the state machine does: invoke, wait what the step
 /// asks, invoke again; on an error, the rollback loop. Prints one line per step.
 pub async fn drive(app: &MaintenanceApp, dry_run: bool) -> anyhow::Result<Value> {
-    let mut payload = json!({ "dry_run": dry_run });
+    drive_from(app, json!({ "dry_run": dry_run }), dry_run).await
+}
+
+/// The same loop from any of the function's inputs (a rollback's, for `abort`).
+async fn drive_from(app: &MaintenanceApp, first: Value, dry_run: bool) -> anyhow::Result<Value> {
+    let mut payload = first;
     let mut last_phase = String::new();
     loop {
         let inv = Invocation::local("cli-maintenance", Duration::from_secs(120));
@@ -34,12 +39,30 @@ pub async fn drive(app: &MaintenanceApp, dry_run: bool) -> anyhow::Result<Value>
             return Ok(out);
         }
         let wait = out["wait_seconds"].as_u64().unwrap_or(0);
+        if wait > 0 {
+            // Never silent for minutes: every wait (a health try, a poll) is said.
+            println!("    {last_phase}: waiting {wait} s");
+        }
         tokio::time::sleep(Duration::from_secs(wait)).await;
         payload = out;
     }
 }
 
-pub async fn run(dry_run: bool) -> anyhow::Result<()> {
+pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    if !dry_run && !yes && !is_window_day(now) {
+        print!(
+            "Today is not a maintenance window day (the next is {}). Maintenance mode goes on and the services are scaled down. Run the window now? [y/N] ",
+            next_window(now).format("%Y-%m-%d %H:%MZ")
+        );
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            anyhow::bail!("not confirmed: nothing was done (--yes skips the question)");
+        }
+    }
     let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
     println!(
         "maintenance window{}:",
@@ -49,6 +72,42 @@ pub async fn run(dry_run: bool) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&out)?);
     print!("{}", status_text(&app).await?);
     Ok(())
+}
+
+/// Rolls back the live window in progress through the same rollback path the state machine
+/// takes, announced; says so when there is none.
+pub async fn abort(by: &str) -> anyhow::Result<()> {
+    let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
+    let Some(w) = live_window(&app).await? else {
+        anyhow::bail!("no live maintenance window in progress: nothing to abort");
+    };
+    println!("aborting maintenance window {}: rolling back", w.id);
+    let first = json!({
+        "window": w.id,
+        "dry_run": false,
+        "rollback": true,
+        "error": { "Error": "Aborted", "Cause": format!("aborted from the command line by {by}") },
+    });
+    let out = drive_from(&app, first, false).await?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    print!("{}", status_text(&app).await?);
+    Ok(())
+}
+
+async fn live_window(app: &MaintenanceApp) -> anyhow::Result<Option<Window>> {
+    let ledger = app.ledger();
+    let keys = ledger
+        .keys(PK, "window#")
+        .await
+        .context("reading the ledger")?;
+    let Some(sk) = keys.iter().rev().find(|k| !k.ends_with("#dry_run")) else {
+        return Ok(None);
+    };
+    let Some((doc, _)) = ledger.get_doc(PK, sk).await? else {
+        return Ok(None);
+    };
+    let w: Window = serde_json::from_value(doc)?;
+    Ok((!w.phase.is_final()).then_some(w))
 }
 
 pub async fn status() -> anyhow::Result<()> {

@@ -23,4 +23,4 @@ mod app;
 #[cfg(feature = "maintenance")]
 pub use app::MaintenanceApp;
 pub use job::{MaintenanceError, MaintenanceJob, PK};
-pub use plan::{next_window, report_text};
+pub use plan::{is_window_day, next_window, report_text};

@@ -84,8 +84,20 @@ pub fn report_text(w: &Window, now: DateTime<Utc>) -> String {
     for warn in &w.warnings {
         s.push_str(&format!("  warning: {warn}\n"));
     }
-    s.push_str(&format!("  took {} min\n", (now - w.started).num_minutes()));
+    // A finished window took what it took; one in progress has taken until now.
+    let end = if w.phase.is_final() {
+        w.phase_since.min(now)
+    } else {
+        now
+    };
+    s.push_str(&format!("  took {} min\n", (end - w.started).num_minutes()));
     s
+}
+
+/// Whether `day` is a window's day: the first Sunday of its month.
+pub fn is_window_day(day: DateTime<Utc>) -> bool {
+    use chrono::{Datelike, Weekday};
+    day.weekday() == Weekday::Sun && day.day() <= 7
 }
 
 #[cfg(test)]
