@@ -42,8 +42,9 @@ enum Command {
         /// to the ledger (asking twice gives the same answer). Notices are marked "(dry run)".
         #[arg(long)]
         dry_run: bool,
-        /// Print the notices instead of publishing them.
-        #[arg(long)]
+        /// Print the notices instead of publishing them (with --dry-run only: a change is
+        /// always announced).
+        #[arg(long, requires = "dry_run")]
         no_notify: bool,
     },
     /// Take an on-demand snapshot, named as in the guide: axiomcore-manual-YYYYMMDD-HHMMSS.

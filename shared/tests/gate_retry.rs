@@ -19,6 +19,7 @@ fn reserved(a: &axiom_ops::remediate::alarm::AlarmTransition, status: ActionStat
         effect: Effect::SetDesired { from: 3, to: 5 },
         status,
         reason: "scale out".into(),
+        bounds: None,
     });
     state
 }

@@ -94,3 +94,61 @@ fn the_window_holds_the_change_once_per_window() {
     let d = with(&paused(60), Some("window"), 1);
     assert_eq!(d.held, Some(Held::Paused));
 }
+
+fn scaled_incident() -> TargetState {
+    let mut s = incident(&[CPU], Some(5));
+    if let Some(i) = s.incident.as_mut() {
+        i.scaling_before = Some((2, 10));
+    }
+    s
+}
+
+fn ok_at(state: &TargetState, desired: i32, minutes: i64) -> Decision {
+    let p = Policy::built_in().expect("policy");
+    let h = home();
+    let observed = svc(desired);
+    let at = t0() + Duration::minutes(minutes);
+    judge(
+        &alarm(CPU, AlarmState::Ok, at),
+        Facts {
+            policy: &p,
+            home: &h,
+            observed: Some(&observed),
+            live: &live(&[(CPU, AlarmState::Ok)]),
+            state,
+            window: None,
+            now: at,
+        },
+    )
+}
+
+#[test]
+fn a_held_close_keeps_its_incident_and_the_next_ok_restores_both() {
+    let mut state = scaled_incident();
+    state.pause = paused(60).pause;
+    let d = ok_at(&state, 5, 10);
+    assert_eq!(
+        (d.verdict, d.held),
+        (Verdict::Suppressed, Some(Held::Paused))
+    );
+    let kept = d.state.expect("state");
+    let inc = kept
+        .incident
+        .as_ref()
+        .expect("the incident is kept for its restore");
+    assert!(inc.firing.is_empty() && inc.scaling_before == Some((2, 10)));
+    // After the pause, an OK (the tick's, of this moment) closes it and puts everything back.
+    let d = ok_at(&kept, 5, 70);
+    assert_eq!(d.verdict, Verdict::Act, "{d:?}");
+    assert_eq!(d.effect, Some(Effect::SetDesired { from: 5, to: 3 }));
+    assert_eq!(d.bounds, Some((2, 10)));
+}
+
+#[test]
+fn every_close_puts_auto_scalings_bounds_back() {
+    // Target tracking scaled out above our 5: the count is left, the bounds go back.
+    let d = ok_at(&scaled_incident(), 7, 10);
+    assert_eq!(d.verdict, Verdict::Act, "{d:?}");
+    assert_eq!(d.effect, Some(Effect::SetDesired { from: 7, to: 7 }));
+    assert_eq!(d.bounds, Some((2, 10)));
+}

@@ -51,6 +51,8 @@ pub struct Moto {
 
 /// The launcher that runs moto under a movable clock.
 const FROZEN_LAUNCHER: &str = include_str!("../../emulator/moto_frozen.py");
+/// The launcher that runs moto one request at a time (conditional writes atomic, as in AWS).
+const SERIAL_LAUNCHER: &str = include_str!("../../emulator/moto_serial.py");
 
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -80,18 +82,24 @@ impl Moto {
             "the local AWS emulator is not installed: run `make venv` (creates .venv with moto from requirements-emulator.txt)",
         )?;
         let port = free_port()?;
-        let child = Command::new(venv.join("bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let script = std::env::temp_dir().join(format!(
+            "axiom-ops-moto-serial-{}-{port}.py",
+            std::process::id()
+        ));
+        std::fs::write(&script, SERIAL_LAUNCHER)?;
+        let child = Command::new(venv.join("bin/python"))
+            .arg(&script)
+            .arg(port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("starting {}: {e}", venv.join("bin/moto_server").display()))?;
+            .map_err(|e| format!("starting the emulator: {e}"))?;
         Moto::wait_ready(Moto {
             child,
             addr: ([127, 0, 0, 1], port).into(),
             clock: None,
-            script: None,
+            script: Some(script),
         })
     }
 

@@ -172,7 +172,19 @@ impl Tasks for EcsServices {
             )
             .send()
             .await
-            .map_err(|e| effect_error(&format!("run task {}", spec.task_definition), e))?;
+            .map_err(|e| {
+                // Throttled: it did not run. Not a reason to roll the window back: the next step
+                // looks it up and starts it.
+                let throttled = e
+                    .as_service_error()
+                    .and_then(|se| aws_sdk_ecs::error::ProvideErrorMetadata::code(se))
+                    .is_some_and(|c| c.contains("Throttl"));
+                let mut err = effect_error(&format!("run task {}", spec.task_definition), e);
+                if throttled {
+                    err.certainty = Certainty::Unknown;
+                }
+                err
+            })?;
         if let Some(f) = out.failures().first() {
             return Err(Self::too_late(format!(
                 "run task {}: {}",

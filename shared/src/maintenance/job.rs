@@ -169,7 +169,11 @@ where
         let mp = self.maintenance()?;
         match input.action.as_deref() {
             None | Some("step") => {}
-            Some("notice") => return Ok(self.notice(mp, inv.now).await),
+            Some("notice") => {
+                return Ok(self
+                    .notice(mp, inv.now, self.dry_run || input.dry_run)
+                    .await)
+            }
             Some(other) => {
                 return Err(MaintenanceError::Input(format!(
                     "action {} is not notice or step",
@@ -263,7 +267,7 @@ where
     }
 
     /// Seven days ahead: the window's date, duration and steps.
-    async fn notice(&self, mp: &MaintenancePolicy, now: DateTime<Utc>) -> Value {
+    async fn notice(&self, mp: &MaintenancePolicy, now: DateTime<Utc>, dry: bool) -> Value {
         let start = next_window(now);
         let steps = planned_steps(self.policy, mp);
         let headline = format!(
@@ -272,7 +276,7 @@ where
             start.format("%H:%M"),
             (start + dur(mp.duration)).format("%H:%M")
         );
-        self.announce(self.dry_run, job_notice(Severity::Sev4, Action::Notice, Outcome::NoAction, &self.policy.cluster, &headline, &format!("AxiomCore production maintenance, up to {} h.\n\nSteps:\n{}", mp.duration.as_secs() / 3600, steps.join("\n")), json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps})))
+        self.announce(dry, job_notice(Severity::Sev4, Action::Notice, Outcome::NoAction, &self.policy.cluster, &headline, &format!("AxiomCore production maintenance, up to {} h.\n\nSteps:\n{}", mp.duration.as_secs() / 3600, steps.join("\n")), json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps})))
         .await;
         json!({"notice": headline, "window_start": start.to_rfc3339()})
     }

@@ -21,6 +21,6 @@ pub async fn in_progress<L: Ledger>(
     let Some((w, _)) = versioned::load::<Window, _>(ledger, PK, latest).await? else {
         return Ok(None);
     };
-    Ok((!w.phase.is_final() && now < w.ends)
-        .then(|| format!("window {} in progress ({})", w.id, w.phase.name())))
+    // The window's id alone: what a hold is announced by, once per window.
+    Ok((!w.phase.is_final() && now < w.ends).then(|| format!("window {} in progress", w.id)))
 }

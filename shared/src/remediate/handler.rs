@@ -31,6 +31,8 @@ pub enum RemediateError {
     Observe { target: String, error: PortError },
     #[error("reading alarm states from CloudWatch: {0}")]
     Verify(PortError),
+    #[error("reading the maintenance-mode parameter: {0}")]
+    Parameter(PortError),
     #[error("{0}; failing so Lambda retries")]
     VerifyLagging(String),
     #[error("{0}: the target's state kept changing under us; retry")]
@@ -52,6 +54,7 @@ impl Failure for RemediateError {
             RemediateError::Ledger(_) => "LedgerUnavailable",
             RemediateError::Observe { .. } => "ObserveFailed",
             RemediateError::Verify(_) => "VerifyFailed",
+            RemediateError::Parameter(_) => "ParameterUnavailable",
             RemediateError::VerifyLagging(_) => "VerifyLagging",
             RemediateError::Contention(_) => "Contention",
             RemediateError::Action { outcome, .. } if *outcome == "unknown" => "OutcomeUnknown",
@@ -251,11 +254,19 @@ where
         };
         let won = versioned::until_written(|| async {
             let Stored {
-                state: stored,
+                state: mut stored,
                 version,
             } = state::load(&self.ledger, self.mode(), target)
                 .await
                 .map_err(RemediateError::Ledger)?;
+            if self.mode() == Mode::DryRun {
+                // A human's pause is on the live state; the shadow run honours it too.
+                stored.pause = state::load(&self.ledger, Mode::Live, target)
+                    .await
+                    .map_err(RemediateError::Ledger)?
+                    .state
+                    .pause;
+            }
             let mut observed =
                 self.services
                     .describe(target)
@@ -264,9 +275,10 @@ where
                         target: target.to_string(),
                         error,
                     })?;
-            if self.dry_run {
-                // A dry run sees the service as if its earlier would-be changes had been made, so
-                // its whole sequence (scale out, cooldown, restore) is the live one.
+            if self.dry_run && !self.preview {
+                // A shadow run sees the service as if its earlier would-be changes had been made,
+                // so its whole sequence (scale out, cooldown, restore) is the live one. (A
+                // preview reads the live state, whose changes were made.)
                 if let (Some(o), Some(n)) = (
                     observed.as_mut(),
                     stored.incident.as_ref().and_then(|i| i.last_set_desired),
@@ -325,7 +337,7 @@ where
             .parameters
             .get(&mp.parameter)
             .await
-            .map_err(RemediateError::Ledger)?;
+            .map_err(RemediateError::Parameter)?;
         if mode.as_deref() == Some("on") {
             return Ok(Some(format!("{} is on", mp.parameter)));
         }

@@ -78,7 +78,11 @@ pub async fn pause<L: Ledger, N: Notifier>(
     }
     let mut out = Vec::new();
     for t in targets {
-        update(ledger, t, |s| s.pause = Some(p.clone())).await?;
+        update(ledger, t, |s| {
+            s.pause = Some(p.clone());
+            true
+        })
+        .await?;
         let what = format!("paused by {} until {}", p.by, p.until.to_rfc3339());
         out.push(announce(ledger, notifier, t, p.since, &what, &p.reason, "pause").await?);
     }
@@ -95,7 +99,7 @@ pub async fn resume<L: Ledger, N: Notifier>(
 ) -> Result<Vec<Value>, PauseError> {
     let mut out = Vec::new();
     for t in targets {
-        update(ledger, t, |s| s.pause = None).await?;
+        update(ledger, t, |s| s.pause.take().is_some()).await?;
         let what = format!("resumed by {by}: automation is back");
         out.push(announce(ledger, notifier, t, now, &what, "", "resume").await?);
     }
@@ -114,14 +118,23 @@ pub async fn expire<L: Ledger, N: Notifier>(
     };
     let key = format!("pause-ended#{}#{}", target_pk(target), p.since.timestamp());
     let work = async {
-        if let Err(e) = update(once.ledger, target, |s| {
-            if s.pause.as_ref().is_some_and(|q| q.until <= inv.now) {
+        // Only the pause seen ended is cleared; a resume or an event may have ended it first, or a
+        // new pause replaced it: then there is nothing to announce.
+        match update(once.ledger, target, |s| {
+            let ended = s
+                .pause
+                .as_ref()
+                .is_some_and(|q| q.since == p.since && q.until <= inv.now);
+            if ended {
                 s.pause = None;
             }
+            ended
         })
         .await
         {
-            return Settle::Retry(e, None);
+            Ok(true) => {}
+            Ok(false) => return Settle::Done(Value::Null, None),
+            Err(e) => return Settle::Retry(e, None),
         }
         let what = format!(
             "automation is back: the pause by {} ended at {}",
@@ -139,27 +152,30 @@ pub async fn expire<L: Ledger, N: Notifier>(
         }
     };
     Ok(match once.run(&key, inv, work).await? {
-        Handled::Fresh(v) => Some(v),
+        Handled::Fresh(v) if !v.is_null() => Some(v),
         _ => None,
     })
 }
 
-/// Applies `f` to the target's live state, written only if nobody wrote first.
+/// Applies `f` to the target's live state, written (only if nobody wrote first) when `f` says it
+/// changed something; returns what `f` said.
 async fn update<L: Ledger>(
     ledger: &L,
     t: &Target,
-    f: impl Fn(&mut TargetState),
-) -> Result<(), PauseError> {
+    f: impl Fn(&mut TargetState) -> bool,
+) -> Result<bool, PauseError> {
     let won = versioned::until_written(|| async {
         let state::Stored { mut state, version } = state::load(ledger, Mode::Live, t)
             .await
             .map_err(PauseError::Ledger)?;
-        f(&mut state);
+        if !f(&mut state) {
+            return Ok::<_, PauseError>(Attempt::Won(false));
+        }
         let written = state::save(ledger, Mode::Live, t, &state, version)
             .await
             .map_err(PauseError::Ledger)?;
-        Ok::<_, PauseError>(if written {
-            Attempt::Won(())
+        Ok(if written {
+            Attempt::Won(true)
         } else {
             Attempt::Lost
         })

@@ -99,7 +99,12 @@ where
         let Some(inc) = stored.state.incident else {
             return Ok(report);
         };
-        let names: Vec<String> = inc.firing.iter().cloned().collect();
+        // A close a hold kept back has nothing firing: its alarms are asked about instead.
+        let names: Vec<String> = if inc.firing.is_empty() {
+            inc.fired.iter().cloned().collect()
+        } else {
+            inc.firing.iter().cloned().collect()
+        };
         let live = self
             .alarms
             .describe(&names)
@@ -190,10 +195,23 @@ fn lost_oks(
     inv: &Invocation,
 ) -> Vec<AlarmTransition> {
     let by_name: BTreeMap<&str, &AlarmStatus> = live.iter().map(|s| (s.name.as_str(), s)).collect();
-    inc.firing
+    let pending_close = inc.firing.is_empty();
+    let names = if pending_close {
+        &inc.fired
+    } else {
+        &inc.firing
+    };
+    let lost = names
         .iter()
         .filter_map(|name| by_name.get(name.as_str()))
-        .filter(|s| s.state == AlarmState::Ok)
+        .filter(|s| s.state == AlarmState::Ok);
+    // A held close needs one OK, of this tick (its own key: the held one is claimed).
+    let lost: Vec<&&AlarmStatus> = if pending_close {
+        lost.take(1).collect()
+    } else {
+        lost.collect()
+    };
+    lost.into_iter()
         .map(|s| AlarmTransition {
             alarm_name: s.name.clone(),
             alarm_arn: None,
@@ -202,7 +220,10 @@ fn lost_oks(
             reason: "CloudWatch says OK; the OK event did not arrive (reconcile)".into(),
             description: None,
             // A clock ahead of ours is clamped, so the transition is believed.
-            state_time: s.updated.map_or(inv.now, |t| t.min(inv.now + FUTURE_SKEW)),
+            state_time: match s.updated {
+                Some(t) if !pending_close => t.min(inv.now + FUTURE_SKEW),
+                _ => inv.now,
+            },
             kind: if s.composite {
                 AlarmKind::Composite
             } else {

@@ -33,6 +33,9 @@ pub struct ActionRecord {
     /// Why, as decided when it was reserved: a retry that finds it done announces this.
     #[serde(default)]
     pub reason: String,
+    /// Application Auto Scaling bounds set with it: a retry sets them too.
+    #[serde(default)]
+    pub bounds: Option<(i32, i32)>,
 }
 
 impl ActionRecord {

@@ -192,6 +192,10 @@ fn hold(mut d: Decision, alarm: &AlarmTransition, f: &Facts<'_>) -> Decision {
             ));
         }
     }
+    if state.pause.is_none() && f.window.is_none() {
+        // No hold now: the next one is announced again.
+        state.hold_announced = None;
+    }
     let window = f.window.filter(|_| d.verdict == Verdict::Act);
     if d.verdict != Verdict::Act || (state.pause.is_none() && window.is_none()) {
         if let Some(back) = back {
@@ -220,13 +224,21 @@ fn hold(mut d: Decision, alarm: &AlarmTransition, f: &Facts<'_>) -> Decision {
     };
     // The reservation goes: nothing was done, and a retry must not finish it.
     state.actions.retain(|a| a.event_key != alarm.event_key());
+    if let Some(closed) = d.closed.take() {
+        // A held close keeps its incident (nothing firing, what to restore remembered): the
+        // next OK of one of its alarms, or the reconcile tick, closes it once nothing holds.
+        state.incident = Some(closed);
+    }
     let would = match d.effect {
         Some(Effect::SetDesired { from, to }) => format!("{} {from}→{to}", d.ask.as_str()),
         _ => d.ask.as_str().to_owned(),
     };
-    d.notify = state.hold_announced.as_deref() != Some(key.as_str());
+    d.notify = state.hold_announced.as_deref() != Some(key.as_str()) || back.is_some();
     state.hold_announced = Some(key);
-    d.reason = format!("held: {why}: would have {would}");
+    d.reason = match back {
+        Some(back) => format!("{back}; held: {why}: would have {would}"),
+        None => format!("held: {why}: would have {would}"),
+    };
     d.verdict = Verdict::Suppressed;
     d.held = Some(held);
     d.effect = None;

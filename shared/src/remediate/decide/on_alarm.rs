@@ -88,7 +88,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             let max = observed
                 .scaling
                 .map_or(bounds.max, |(_, hi)| hi.min(bounds.max));
-            if observed.desired >= max {
+            if observed.desired >= max || max < bounds.min {
                 d.reason = format!(
                     "{} is in ALARM but {} is already at its maximum of {max} tasks: no scale-out",
                     alarm.alarm_name, bounds.name
@@ -233,6 +233,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         effect,
         status: ActionStatus::Pending,
         reason: d.reason.clone(),
+        bounds: d.bounds,
     });
     d.state = Some(next);
     d

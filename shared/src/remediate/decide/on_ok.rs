@@ -33,7 +33,10 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
     };
     d.incident_id = Some(incident.id.clone());
     d.severity = incident.severity;
-    if !incident.firing.remove(&alarm.alarm_name) {
+    // An incident whose close a pause or the window held has nothing firing: any OK of one of
+    // its alarms closes it now.
+    let pending_close = incident.firing.is_empty() && incident.fired.contains(&alarm.alarm_name);
+    if !incident.firing.remove(&alarm.alarm_name) && !pending_close {
         d.reason = format!(
             "{} is OK; it did not fire in the open incident {}",
             alarm.alarm_name, incident.id
@@ -90,33 +93,49 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
                 observed.desired
             );
         }
-        Some(_) if observed.desired == restore_to && closed.scaling_before.is_none() => {
+        Some(_) if observed.desired == restore_to => {
             d.reason = format!(
                 "every alarm of the incident is OK again; desired count is already {restore_to}"
             );
         }
         Some(_) => {
-            let effect = Effect::SetDesired {
+            d.verdict = Verdict::Act;
+            d.effect = Some(Effect::SetDesired {
                 from: observed.desired,
                 to: restore_to,
-            };
-            d.verdict = Verdict::Act;
-            d.effect = Some(effect);
+            });
             d.after = Some(restore_to);
-            d.bounds = closed.scaling_before;
             d.reason = format!(
                 "every alarm of the incident is OK again: desired count back to the pre-incident {} (min {})",
                 closed.pre_incident_desired, bounds.min
             );
-            next.actions.push(ActionRecord {
-                kind: Action::Restore,
-                at: now,
-                event_key: alarm.event_key(),
-                effect,
-                status: ActionStatus::Pending,
-                reason: d.reason.clone(),
-            });
         }
+    }
+    // Application Auto Scaling's bounds we raised go back on every close, whatever became of the
+    // count: left raised, they would hold it up for good.
+    if let Some((lo, hi)) = closed.scaling_before {
+        d.bounds = Some((lo, hi));
+        if d.verdict != Verdict::Act {
+            d.verdict = Verdict::Act;
+            d.ask = Action::Restore;
+            d.effect = Some(Effect::SetDesired {
+                from: observed.desired,
+                to: observed.desired,
+            });
+            d.after = Some(observed.desired);
+            d.reason = format!("{}; Auto Scaling's bounds back to {lo}–{hi}", d.reason);
+        }
+    }
+    if let (Verdict::Act, Some(effect)) = (d.verdict, d.effect) {
+        next.actions.push(ActionRecord {
+            kind: Action::Restore,
+            at: now,
+            event_key: alarm.event_key(),
+            effect,
+            status: ActionStatus::Pending,
+            reason: d.reason.clone(),
+            bounds: d.bounds,
+        });
     }
     d.closed = Some(closed);
     d.state = Some(next);

@@ -110,6 +110,7 @@ pub(super) fn resume(
     };
     let mut d = Decision::bare(Some(target), ask, verdict, severity, reason);
     d.effect = effect;
+    d.bounds = prev.bounds.filter(|_| verdict == Verdict::Act);
     d.notify = true;
     d.before = Some(observed.desired);
     d.after = after;
