@@ -142,9 +142,23 @@ pub async fn incidents(as_json: bool) -> anyhow::Result<()> {
             .map(|p| json!({ "by": p.by, "reason": p.reason, "until": p.until.to_rfc3339() }));
         rows.push(json!({ "target": t.to_string(), "incident": incident, "pause": pause }));
     }
-    let window = live::in_progress(&p.ledger, now)
+    let mut window = live::in_progress(&p.ledger, now)
         .await
         .context("reading the maintenance window")?;
+    if let Some(mp) = &policy.maintenance {
+        use axiom_ops::ports::Parameters;
+        let mode = axiom_ops::adapters::ssm::SsmParameters::new(
+            &aws_sdk_ssm::Client::new(&p.sdk),
+            Budget::unbounded(),
+        )
+        .get(&mp.parameter)
+        .await
+        .with_context(|| format!("reading {}", mp.parameter))?;
+        if mode.as_deref() == Some("on") {
+            // What holds remediation, as remediate sees it.
+            window.get_or_insert_with(|| format!("{} is on", mp.parameter));
+        }
+    }
     let out = json!({ "targets": rows, "maintenance": window });
     if as_json {
         println!("{}", serde_json::to_string_pretty(&out)?);
