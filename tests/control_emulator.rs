@@ -185,3 +185,36 @@ async fn a_scale_out_shares_the_count_with_auto_scaling_and_the_close_puts_both_
     assert_eq!(env.desired("api").await, 3, "and the pre-incident count");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_window_in_the_ledger_holds_remediation_even_with_the_parameter_off() -> TestResult {
+    use axiom_ops::maintenance::MaintenanceApp;
+    let env = Env::start().await?;
+    // The window's first step (maintenance mode on) is recorded in the ledger.
+    let window = MaintenanceApp::build(env.config(false), &env.sdk)?;
+    let out = window.handle(&serde_json::json!({}), &inv(), false).await?;
+    assert_eq!(out["done"], false, "{out}");
+    // Someone turns the parameter off by hand: the window is still in progress.
+    aws_sdk_ssm::Client::new(&env.sdk)
+        .put_parameter()
+        .name(PARAM)
+        .value("off")
+        .overwrite(true)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await?;
+    env.inbox().await;
+    let r = env
+        .app()
+        .handle(&env.agree(cpu_alarm_now()).await, &inv(), false)
+        .await?;
+    assert_eq!(first(&r)["held_by"], "window", "{r}");
+    assert!(
+        first(&r)["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("in progress")),
+        "{r}"
+    );
+    assert_eq!(env.desired("api").await, 3);
+    Ok(())
+}
