@@ -4,7 +4,7 @@
 //! parse → claim (once per transition) → observe → decide (pure) → reserve (the target's state,
 //! written conditionally) → act → settle → record → notify.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
@@ -13,11 +13,9 @@ use super::notice;
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
-use crate::model::{key_part, Effect, LedgerKeys, Outcome};
+use crate::model::{key_part, LedgerKeys, Outcome};
 use crate::policy::Policy;
-use crate::ports::{
-    Alarms, Certainty, Ledger, Mode, Notifier, Parameters, PortError, Scaling, Services,
-};
+use crate::ports::{Alarms, Ledger, Mode, Notifier, Parameters, PortError, Scaling, Services};
 use crate::runtime::{Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
@@ -322,115 +320,6 @@ where
                 }
                 _ => Ok(Attempt::Won(d)),
             }
-        })
-        .await?;
-        won.ok_or_else(|| RemediateError::Contention(target.to_string()))
-    }
-
-    /// Why the maintenance window holds changes now: its parameter is `on` (a parameter that
-    /// does not exist is off), or a live window is in progress in the ledger.
-    async fn window(&self, inv: &Invocation) -> Result<Option<String>, RemediateError> {
-        let Some(mp) = &self.policy.maintenance else {
-            return Ok(None);
-        };
-        let mode = self
-            .parameters
-            .get(&mp.parameter)
-            .await
-            .map_err(RemediateError::Parameter)?;
-        if mode.as_deref() == Some("on") {
-            return Ok(Some(format!("{} is on", mp.parameter)));
-        }
-        crate::maintenance::live::in_progress(&self.ledger, inv.now)
-            .await
-            .map_err(RemediateError::Ledger)
-    }
-
-    /// What CloudWatch says now about the alarm and every alarm of the target's incident.
-    async fn live(
-        &self,
-        a: &AlarmTransition,
-        stored: &state::TargetState,
-    ) -> Result<Live, RemediateError> {
-        if !self.policy.guards.verify_alarms {
-            return Ok(Live::Unverified);
-        }
-        let mut names = std::collections::BTreeSet::from([a.alarm_name.clone()]);
-        if let Some(inc) = &stored.incident {
-            names.extend(inc.fired.iter().cloned());
-        }
-        let names: Vec<String> = names.into_iter().collect();
-        let statuses = self
-            .alarms
-            .describe(&names)
-            .await
-            .map_err(RemediateError::Verify)?;
-        Ok(Live::of(statuses))
-    }
-
-    async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {
-        match d.verdict {
-            Verdict::Suppressed => (Outcome::Suppressed, None),
-            Verdict::NoAction => (Outcome::NoAction, None),
-            Verdict::AlreadyDone => (Outcome::Done, None),
-            Verdict::Act if self.dry_run => (Outcome::DryRun, None),
-            Verdict::Act => {
-                let (Some(target), Some(effect)) = (&d.target, d.effect) else {
-                    return (Outcome::NoAction, None);
-                };
-                let res = match (effect, d.bounds) {
-                    (Effect::Restart, _) => self.services.restart(target).await,
-                    // The bounds first: raised, target tracking cannot scale in under us; put
-                    // back, it does not hold the count up while we restore it.
-                    (Effect::SetDesired { to, .. }, Some((lo, hi))) => {
-                        match self.scaling.set_bounds(target, lo, hi).await {
-                            Ok(()) => self.services.set_desired(target, to).await,
-                            Err(e) => Err(e),
-                        }
-                    }
-                    (Effect::SetDesired { to, .. }, None) => {
-                        self.services.set_desired(target, to).await
-                    }
-                };
-                match res {
-                    Ok(()) => (Outcome::Done, None),
-                    Err(e) => {
-                        let outcome = match e.certainty {
-                            Certainty::Failed => Outcome::Failed,
-                            Certainty::Unknown => Outcome::Unknown,
-                        };
-                        (outcome, Some(e.message))
-                    }
-                }
-            }
-        }
-    }
-
-    /// Writes the action's outcome into the target's state (cooldowns, incident timeline).
-    async fn settle(
-        &self,
-        d: &Decision,
-        key: &str,
-        outcome: Outcome,
-        now: DateTime<Utc>,
-    ) -> Result<(), RemediateError> {
-        let Some(target) = &d.target else {
-            return Ok(());
-        };
-        let what = notice::headline(d, outcome);
-        let won = versioned::until_written(|| async {
-            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
-                .await
-                .map_err(RemediateError::Ledger)?;
-            state.settle(key, outcome, d.effect, now, &what);
-            let written = state::save(&self.ledger, self.mode(), target, &state, version)
-                .await
-                .map_err(RemediateError::Ledger)?;
-            Ok::<_, RemediateError>(if written {
-                Attempt::Won(())
-            } else {
-                Attempt::Lost
-            })
         })
         .await?;
         won.ok_or_else(|| RemediateError::Contention(target.to_string()))

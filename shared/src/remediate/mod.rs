@@ -6,15 +6,21 @@
 //! | parse every alarm shape into one `AlarmTransition` | `alarm` |
 //! | which service it names, and whether it is allowlisted | `target` |
 //! | what the ledger remembers per service (incident, recent actions) | `state` |
-//! | decide (pure): the plan, every guard, the state to write | `decide` |
+//! | believe (account, clock, order, CloudWatch), then decide (pure): the plan, every guard and hold, the state to write | `decide` |
 //! | the notice of a decision and an incident's timeline | `notice` |
 //! | claim → observe → decide → reserve → act → settle → record → notify | `handler` |
+//! | CloudWatch's live view, and whether the maintenance window holds changes | `observe` |
+//! | the change, and its outcome written back | `act` |
+//! | the reconcile tick: lost OKs, old incidents, unsent notices, ended pauses | `reconcile` |
+//! | a human's pause and resume | `pause` |
 //! | what a cold start builds, and the ports for one invocation | `app` |
 
+mod act;
 pub mod alarm;
 pub mod decide;
 pub mod handler;
 pub mod notice;
+mod observe;
 pub mod pause;
 mod reconcile;
 pub mod state;

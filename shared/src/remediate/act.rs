@@ -1,0 +1,89 @@
+//! The change itself, and its outcome written back into the target's state.
+
+use chrono::{DateTime, Utc};
+
+use super::decide::{Decision, Verdict};
+use super::handler::{RemediateError, Remediator};
+use super::notice;
+use super::state::{self, Stored};
+use crate::model::{Effect, Outcome};
+use crate::ports::{Alarms, Certainty, Ledger, Notifier, Parameters, Scaling, Services};
+use crate::versioned::{self, Attempt};
+
+impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+where
+    S: Services,
+    A: Alarms,
+    C: Scaling,
+    P: Parameters,
+    L: Ledger,
+    N: Notifier,
+{
+    pub(super) async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {
+        match d.verdict {
+            Verdict::Suppressed => (Outcome::Suppressed, None),
+            Verdict::NoAction => (Outcome::NoAction, None),
+            Verdict::AlreadyDone => (Outcome::Done, None),
+            Verdict::Act if self.dry_run => (Outcome::DryRun, None),
+            Verdict::Act => {
+                let (Some(target), Some(effect)) = (&d.target, d.effect) else {
+                    return (Outcome::NoAction, None);
+                };
+                let res = match (effect, d.bounds) {
+                    (Effect::Restart, _) => self.services.restart(target).await,
+                    // The bounds first: raised, target tracking cannot scale in under us; put
+                    // back, it does not hold the count up while we restore it.
+                    (Effect::SetDesired { to, .. }, Some((lo, hi))) => {
+                        match self.scaling.set_bounds(target, lo, hi).await {
+                            Ok(()) => self.services.set_desired(target, to).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    (Effect::SetDesired { to, .. }, None) => {
+                        self.services.set_desired(target, to).await
+                    }
+                };
+                match res {
+                    Ok(()) => (Outcome::Done, None),
+                    Err(e) => {
+                        let outcome = match e.certainty {
+                            Certainty::Failed => Outcome::Failed,
+                            Certainty::Unknown => Outcome::Unknown,
+                        };
+                        (outcome, Some(e.message))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the action's outcome into the target's state (cooldowns, incident timeline).
+    pub(super) async fn settle(
+        &self,
+        d: &Decision,
+        key: &str,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), RemediateError> {
+        let Some(target) = &d.target else {
+            return Ok(());
+        };
+        let what = notice::headline(d, outcome);
+        let won = versioned::until_written(|| async {
+            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            state.settle(key, outcome, d.effect, now, &what);
+            let written = state::save(&self.ledger, self.mode(), target, &state, version)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            Ok::<_, RemediateError>(if written {
+                Attempt::Won(())
+            } else {
+                Attempt::Lost
+            })
+        })
+        .await?;
+        won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+    }
+}
