@@ -103,6 +103,9 @@ async fn the_binary_takes_both_schedule_shapes_and_fails_loudly_on_a_missing_dat
                 "database = \"axiomcore-missing\"",
             ),
     )?;
+    // A Runtime API of its own: the first process, stopped above, may have left a poll open on
+    // the first one, which would take the event to a process that is gone.
+    let api = RuntimeApi::start().await?;
     let _f = spawn(
         &api,
         &moto,
