@@ -2,7 +2,7 @@
 //! confirmed ALARM's change (announced once); a pause ends by itself; a scale-out shares the count
 //! with Application Auto Scaling and the close puts both back.
 
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::sdk::Budget;
 use axiom_ops::adapters::sns::SnsNotifier;
@@ -159,15 +159,7 @@ async fn a_scale_out_shares_the_count_with_auto_scaling_and_the_close_puts_both_
 {
     let env = Env::start().await?;
     let app = env.app();
-    aws_sdk_applicationautoscaling::Client::new(&env.sdk)
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id("service/axiomcore-production/api")
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(2)
-        .max_capacity(10)
-        .send()
-        .await?;
+    env.register_scalable_target("api", 2, 10).await?;
     let alarm = env.agree(event("eventbridge-metric-alarm.json")).await;
     let r = app.handle(&alarm, &inv(), false).await?;
     assert_eq!(first(&r)["outcome"], "done", "{r}");

@@ -7,7 +7,7 @@ use axiom_ops::runtime::Job;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use axiom_ops::maintenance::MaintenanceApp;
 use axiom_ops::policy::Policy;
 use axiom_ops::runtime::Invocation;
@@ -60,15 +60,7 @@ async fn window() -> Result<Window, Box<dyn std::error::Error + Send + Sync>> {
     let env = Env::start().await?;
     testkit::seed_database(&env.sdk, "axiomcore-production").await?;
     // api is under Application Auto Scaling (2–10), as the guide configures it.
-    aws_sdk_applicationautoscaling::Client::new(&env.sdk)
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id("service/axiomcore-production/api")
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(2)
-        .max_capacity(10)
-        .send()
-        .await?;
+    env.register_scalable_target("api", 2, 10).await?;
     let health = Arc::new(AtomicU16::new(200));
     let url = health_server(health.clone()).await?;
     Ok(Window { env, health, url })
@@ -86,6 +78,28 @@ impl Window {
         let mut c = self.env.config(false);
         c.policy = policy;
         MaintenanceApp::build(c, sdk).expect("maintenance app")
+    }
+
+    /// The policy with a migration task (`run-task`), its task definition registered.
+    async fn with_migrations(&self) -> Result<Policy, Box<dyn std::error::Error + Send + Sync>> {
+        aws_sdk_ecs::Client::new(&self.env.sdk)
+            .register_task_definition()
+            .family("axiomcore-migrations")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("migrate")
+                    .image("axiomcore/api:1.1")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await?;
+        Ok(self.policy(|t| {
+            t.replace(
+                "[guards]",
+                "[[maintenance.tasks]]\nkind = \"run-task\"\nname = \"migrations\"\ntask_definition = \"axiomcore-migrations\"\nsubnets = [\"subnet-0a1b\"]\n\n[guards]",
+            )
+        }))
     }
 
     async fn desired(&self) -> (i32, i32) {
@@ -310,24 +324,7 @@ async fn a_failed_snapshot_rolls_back_before_anything_is_scaled() -> TestResult 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_that_exits_1_rolls_back() -> TestResult {
     let w = window().await?;
-    aws_sdk_ecs::Client::new(&w.env.sdk)
-        .register_task_definition()
-        .family("axiomcore-migrations")
-        .container_definitions(
-            aws_sdk_ecs::types::ContainerDefinition::builder()
-                .name("migrate")
-                .image("axiomcore/api:1.1")
-                .memory(512)
-                .build(),
-        )
-        .send()
-        .await?;
-    let policy = w.policy(|t| {
-        t.replace(
-            "[guards]",
-            "[[maintenance.tasks]]\nkind = \"run-task\"\nname = \"migrations\"\ntask_definition = \"axiomcore-migrations\"\nsubnets = [\"subnet-0a1b\"]\n\n[guards]",
-        )
-    });
+    let policy = w.with_migrations().await?;
     // moto's tasks exit 0; the proxy makes this one exit 1.
     let proxy = FaultProxy::start(w.env.moto.addr).await?;
     proxy.inject(
@@ -479,24 +476,7 @@ async fn a_caught_errors_cause_is_in_the_rollback_notice() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_task_answered_late_runs_the_task_once() -> TestResult {
     let w = window().await?;
-    aws_sdk_ecs::Client::new(&w.env.sdk)
-        .register_task_definition()
-        .family("axiomcore-migrations")
-        .container_definitions(
-            aws_sdk_ecs::types::ContainerDefinition::builder()
-                .name("migrate")
-                .image("axiomcore/api:1.1")
-                .memory(512)
-                .build(),
-        )
-        .send()
-        .await?;
-    let policy = w.policy(|t| {
-        t.replace(
-            "[guards]",
-            "[[maintenance.tasks]]\nkind = \"run-task\"\nname = \"migrations\"\ntask_definition = \"axiomcore-migrations\"\nsubnets = [\"subnet-0a1b\"]\n\n[guards]",
-        )
-    });
+    let policy = w.with_migrations().await?;
     // RunTask reaches ECS (the task starts) but its answer comes after the SDK's 3 s attempt
     // timeout, every time.
     let proxy = FaultProxy::start(w.env.moto.addr).await?;

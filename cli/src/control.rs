@@ -86,13 +86,7 @@ pub async fn pause(which: &str, for_: &str, reason: &str) -> anyhow::Result<()> 
         },
     )
     .await?;
-    for d in &done {
-        println!(
-            "{}: {}",
-            d["target"].as_str().unwrap_or("-"),
-            d["reason"].as_str().unwrap_or("")
-        );
-    }
+    print_done(&done);
     Ok(())
 }
 
@@ -101,14 +95,19 @@ pub async fn resume(which: &str) -> anyhow::Result<()> {
     let targets = pause::targets(&p.config.policy, which)?;
     let by = caller(&p.sdk).await?;
     let done = pause::resume(&p.ledger, &p.notifier, &targets, &by, Utc::now()).await?;
-    for d in &done {
+    print_done(&done);
+    Ok(())
+}
+
+/// One line per target: what was done.
+fn print_done(done: &[Value]) {
+    for d in done {
         println!(
             "{}: {}",
             d["target"].as_str().unwrap_or("-"),
             d["reason"].as_str().unwrap_or("")
         );
     }
-    Ok(())
 }
 
 /// Open incidents, active pauses, and the maintenance window's state.

@@ -53,19 +53,14 @@ impl<L: Ledger, N: Notifier> Once<'_, L, N> {
         W: Future<Output = Settle<T, E>>,
         E: From<OnceError>,
     {
-        let claim = self
-            .ledger
-            .claim(self.mode, key, inv.now, inv.lease_until())
-            .await
-            .map_err(OnceError::Ledger)?;
+        let claim = self.claim(key, inv).await?;
         match claim {
             Claim::Duplicate => {
                 tracing::info!(event_key = %key, "duplicate delivery: already handled");
                 Ok(Handled::Duplicate)
             }
             Claim::Notify(n) => {
-                self.publish(&n).await?;
-                self.finish(key, EventStatus::Done, None).await?;
+                self.renotify(key, &n).await?;
                 Ok(Handled::Renotified(*n))
             }
             Claim::Fresh => match work.await {
@@ -97,15 +92,10 @@ impl<L: Ledger, N: Notifier> Once<'_, L, N> {
     /// Sends again the kept notice of `key`, if its work finished and the notice may not have
     /// gone out; `Ok(true)` when it was sent. Anything else about the key is left as it was.
     pub async fn resend(&self, key: &str, inv: &Invocation) -> Result<bool, OnceError> {
-        let claim = self
-            .ledger
-            .claim(self.mode, key, inv.now, inv.lease_until())
-            .await
-            .map_err(OnceError::Ledger)?;
+        let claim = self.claim(key, inv).await?;
         match claim {
             Claim::Notify(n) => {
-                self.publish(&n).await?;
-                self.finish(key, EventStatus::Done, None).await?;
+                self.renotify(key, &n).await?;
                 Ok(true)
             }
             // Its work is not finished: leave it to the retry that will finish it.
@@ -115,6 +105,19 @@ impl<L: Ledger, N: Notifier> Once<'_, L, N> {
             }
             Claim::Duplicate => Ok(false),
         }
+    }
+
+    async fn claim(&self, key: &str, inv: &Invocation) -> Result<Claim, OnceError> {
+        self.ledger
+            .claim(self.mode, key, inv.now, inv.lease_until())
+            .await
+            .map_err(OnceError::Ledger)
+    }
+
+    /// The kept notice of finished work, sent again; then the claim is done.
+    async fn renotify(&self, key: &str, n: &Notification) -> Result<(), OnceError> {
+        self.publish(n).await?;
+        self.finish(key, EventStatus::Done, None).await
     }
 
     async fn finish(

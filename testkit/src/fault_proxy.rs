@@ -198,18 +198,20 @@ fn with_connection_close(req: &Request) -> Vec<u8> {
     out
 }
 
-async fn rewrite(mut client: TcpStream, upstream: SocketAddr, req: Request, from: &str, to: &str) {
+/// The request passed upstream, and its whole answer.
+async fn exchange(upstream: SocketAddr, req: &Request) -> Option<Vec<u8>> {
     use tokio::io::AsyncReadExt;
-    let Ok(mut up) = TcpStream::connect(upstream).await else {
+    let mut up = TcpStream::connect(upstream).await.ok()?;
+    up.write_all(&with_connection_close(req)).await.ok()?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).await.ok()?;
+    Some(answer)
+}
+
+async fn rewrite(mut client: TcpStream, upstream: SocketAddr, req: Request, from: &str, to: &str) {
+    let Some(answer) = exchange(upstream, &req).await else {
         return;
     };
-    if up.write_all(&with_connection_close(&req)).await.is_err() {
-        return;
-    }
-    let mut answer = Vec::new();
-    if up.read_to_end(&mut answer).await.is_err() {
-        return;
-    }
     let text = String::from_utf8_lossy(&answer);
     let Some((head, body)) = text.split_once("\r\n\r\n") else {
         return;
@@ -229,17 +231,9 @@ async fn rewrite(mut client: TcpStream, upstream: SocketAddr, req: Request, from
 }
 
 async fn late(mut client: TcpStream, upstream: SocketAddr, req: Request, secs: u64) {
-    use tokio::io::AsyncReadExt;
-    let Ok(mut up) = TcpStream::connect(upstream).await else {
+    let Some(answer) = exchange(upstream, &req).await else {
         return;
     };
-    if up.write_all(&with_connection_close(&req)).await.is_err() {
-        return;
-    }
-    let mut answer = Vec::new();
-    if up.read_to_end(&mut answer).await.is_err() {
-        return;
-    }
     tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
     let _ = client.write_all(&answer).await;
     let _ = client.shutdown().await;

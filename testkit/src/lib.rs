@@ -54,6 +54,31 @@ const FROZEN_LAUNCHER: &str = include_str!("../../emulator/moto_frozen.py");
 /// The launcher that runs moto one request at a time (conditional writes atomic, as in AWS).
 const SERIAL_LAUNCHER: &str = include_str!("../../emulator/moto_serial.py");
 
+/// Runs one of the emulator's launchers (written out beside the temp files) with the venv's
+/// python; the script's path is kept to be removed with the server.
+fn launch(
+    venv: &Path,
+    kind: &str,
+    launcher: &str,
+    args: &[String],
+) -> Result<(Child, PathBuf), BoxError> {
+    let script = std::env::temp_dir().join(format!(
+        "axiom-ops-moto-{kind}-{}-{}.py",
+        std::process::id(),
+        args.first().map_or("", String::as_str)
+    ));
+    std::fs::write(&script, launcher)?;
+    let child = Command::new(venv.join("bin/python"))
+        .arg(&script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting the {kind} emulator: {e}"))?;
+    Ok((child, script))
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -82,19 +107,7 @@ impl Moto {
             "the local AWS emulator is not installed: run `make venv` (creates .venv with moto from requirements-emulator.txt)",
         )?;
         let port = free_port()?;
-        let script = std::env::temp_dir().join(format!(
-            "axiom-ops-moto-serial-{}-{port}.py",
-            std::process::id()
-        ));
-        std::fs::write(&script, SERIAL_LAUNCHER)?;
-        let child = Command::new(venv.join("bin/python"))
-            .arg(&script)
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("starting the emulator: {e}"))?;
+        let (child, script) = launch(&venv, "serial", SERIAL_LAUNCHER, &[port.to_string()])?;
         Moto::wait_ready(Moto {
             child,
             addr: ([127, 0, 0, 1], port).into(),
@@ -108,19 +121,12 @@ impl Moto {
     pub fn start_frozen(start: chrono::DateTime<chrono::Utc>) -> Result<Moto, BoxError> {
         let venv = venv_dir().ok_or("the local AWS emulator is not installed: run `make venv`")?;
         let (port, clock_port) = (free_port()?, free_port()?);
-        let script = std::env::temp_dir().join(format!(
-            "axiom-ops-moto-frozen-{}-{port}.py",
-            std::process::id()
-        ));
-        std::fs::write(&script, FROZEN_LAUNCHER)?;
-        let child = Command::new(venv.join("bin/python"))
-            .arg(&script)
-            .args([port.to_string(), clock_port.to_string(), start.to_rfc3339()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("starting the frozen-clock emulator: {e}"))?;
+        let (child, script) = launch(
+            &venv,
+            "frozen",
+            FROZEN_LAUNCHER,
+            &[port.to_string(), clock_port.to_string(), start.to_rfc3339()],
+        )?;
         let moto = Moto::wait_ready(Moto {
             child,
             addr: ([127, 0, 0, 1], port).into(),

@@ -97,6 +97,26 @@ impl Env {
             .expect("alarm state set in the emulator")
     }
 
+    /// `service` under Application Auto Scaling with these bounds, as the guide configures it.
+    pub async fn register_scalable_target(
+        &self,
+        service: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<(), emulator::BoxError> {
+        use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+        aws_sdk_applicationautoscaling::Client::new(&self.sdk)
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(format!("service/{CLUSTER}/{service}"))
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await?;
+        Ok(())
+    }
+
     pub async fn inbox(&self) -> Vec<Received> {
         emulator::drain_inbox(&self.sdk, &self.seeded.inbox_url)
             .await

@@ -16,6 +16,25 @@ fn chrono_of(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
         .and_then(DateTime::from_timestamp_millis)
 }
 
+/// What metric and composite alarms share; a composite adds its suppression.
+fn status(
+    name: Option<&str>,
+    state: Option<&aws_sdk_cloudwatch::types::StateValue>,
+    transitioned: Option<&aws_smithy_types::DateTime>,
+    updated: Option<&aws_smithy_types::DateTime>,
+) -> Result<AlarmStatus, PortError> {
+    let name = name.unwrap_or_default().to_owned();
+    Ok(AlarmStatus {
+        state: state_of(&name, state)?,
+        // The state's own change; the update time also moves on changes that keep it.
+        updated: chrono_of(transitioned.or(updated)),
+        composite: false,
+        suppressed_by: None,
+        suppressor: None,
+        name,
+    })
+}
+
 fn state_of(
     name: &str,
     s: Option<&aws_sdk_cloudwatch::types::StateValue>,
@@ -114,31 +133,24 @@ impl Alarms for CloudWatchAlarms {
                 .await
                 .map_err(|e| port_error("describe alarms", e))?;
             for a in page.metric_alarms() {
-                let name = a.alarm_name().unwrap_or_default().to_owned();
-                out.push(AlarmStatus {
-                    state: state_of(&name, a.state_value())?,
-                    updated: chrono_of(
-                        a.state_transitioned_timestamp()
-                            .or(a.state_updated_timestamp()),
-                    ),
-                    composite: false,
-                    suppressed_by: None,
-                    suppressor: None,
-                    name,
-                });
+                out.push(status(
+                    a.alarm_name(),
+                    a.state_value(),
+                    a.state_transitioned_timestamp(),
+                    a.state_updated_timestamp(),
+                )?);
             }
             for a in page.composite_alarms() {
-                let name = a.alarm_name().unwrap_or_default().to_owned();
                 out.push(AlarmStatus {
-                    state: state_of(&name, a.state_value())?,
-                    updated: chrono_of(
-                        a.state_transitioned_timestamp()
-                            .or(a.state_updated_timestamp()),
-                    ),
                     composite: true,
                     suppressed_by: a.actions_suppressed_by().map(|s| s.as_str().to_owned()),
                     suppressor: a.actions_suppressor().map(str::to_owned),
-                    name,
+                    ..status(
+                        a.alarm_name(),
+                        a.state_value(),
+                        a.state_transitioned_timestamp(),
+                        a.state_updated_timestamp(),
+                    )?
                 });
             }
         }

@@ -265,35 +265,7 @@ where
                     .state
                     .pause;
             }
-            let mut observed =
-                self.services
-                    .describe(target)
-                    .await
-                    .map_err(|error| RemediateError::Observe {
-                        target: target.to_string(),
-                        error,
-                    })?;
-            if self.dry_run && !self.preview {
-                // A shadow run sees the service as if its earlier would-be changes had been made,
-                // so its whole sequence (scale out, cooldown, restore) is the live one. (A
-                // preview reads the live state, whose changes were made.)
-                if let (Some(o), Some(n)) = (
-                    observed.as_mut(),
-                    stored.incident.as_ref().and_then(|i| i.last_set_desired),
-                ) {
-                    o.desired = n;
-                }
-            }
-            if let Some(o) = observed.as_mut() {
-                o.scaling = self
-                    .scaling
-                    .bounds(target)
-                    .await
-                    .map_err(|error| RemediateError::Observe {
-                        target: target.to_string(),
-                        error,
-                    })?;
-            }
+            let observed = self.service(target, &stored).await?;
             let live = self.live(a, &stored).await?;
             let window = self.window(inv).await?;
             let d = judge(

@@ -1,10 +1,12 @@
-//! What `remediate` observes besides the service and its state: CloudWatch's live view of the
-//! alarms, and whether the maintenance window holds changes.
+//! What `remediate` observes besides the target's state: the service (ECS, and Application Auto
+//! Scaling's bounds), CloudWatch's live view of the alarms, and whether the maintenance window
+//! holds changes.
 
 use super::alarm::AlarmTransition;
 use super::decide::Live;
 use super::handler::{RemediateError, Remediator};
 use super::state::TargetState;
+use crate::model::{ServiceStatus, Target};
 use crate::ports::{Alarms, Ledger, Notifier, Parameters, Scaling, Services};
 use crate::runtime::Invocation;
 
@@ -17,6 +19,32 @@ where
     L: Ledger,
     N: Notifier,
 {
+    /// The service as ECS describes it, with its scalable target's bounds; `None` when ECS does
+    /// not know it.
+    pub(super) async fn service(
+        &self,
+        target: &Target,
+        stored: &TargetState,
+    ) -> Result<Option<ServiceStatus>, RemediateError> {
+        let failed = |error| RemediateError::Observe {
+            target: target.to_string(),
+            error,
+        };
+        let Some(mut observed) = self.services.describe(target).await.map_err(failed)? else {
+            return Ok(None);
+        };
+        if self.dry_run && !self.preview {
+            // A shadow run sees the service as if its earlier would-be changes had been made,
+            // so its whole sequence (scale out, cooldown, restore) is the live one. (A
+            // preview reads the live state, whose changes were made.)
+            if let Some(n) = stored.incident.as_ref().and_then(|i| i.last_set_desired) {
+                observed.desired = n;
+            }
+        }
+        observed.scaling = self.scaling.bounds(target).await.map_err(failed)?;
+        Ok(Some(observed))
+    }
+
     /// Why the maintenance window holds changes now: its parameter is `on` (a parameter that
     /// does not exist is off), or a live window is in progress in the ledger.
     pub(super) async fn window(&self, inv: &Invocation) -> Result<Option<String>, RemediateError> {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::alarm::{AlarmState, AlarmTransition};
-use super::state::{ActionStatus, Incident, TargetState};
+use super::state::{ActionRecord, ActionStatus, Incident, TargetState};
 use super::target::{resolve, Resolution};
 use crate::model::{Action, Effect, ServiceStatus, Severity, Target};
 use crate::policy::{Policy, ServiceBounds};
@@ -297,6 +297,27 @@ fn allowlist(policy: &Policy) -> String {
         .map(|s| format!("{}/{}", policy.cluster, s.name))
         .collect();
     names.join(", ")
+}
+
+/// Reserves the decided change in the state written before acting: what a retry finishes, and
+/// what cooldowns and the circuit breaker count.
+pub(super) fn reserve(
+    next: &mut TargetState,
+    kind: Action,
+    alarm: &AlarmTransition,
+    d: &Decision,
+    effect: Effect,
+    now: DateTime<Utc>,
+) {
+    next.actions.push(ActionRecord {
+        kind,
+        at: now,
+        event_key: alarm.event_key(),
+        effect,
+        status: ActionStatus::Pending,
+        reason: d.reason.clone(),
+        bounds: d.bounds,
+    });
 }
 
 /// At most one suppression notice per target per cooldown window: a storm stays one message.

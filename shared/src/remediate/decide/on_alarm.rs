@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::{
-    dur, first_line, human, suppression_notice, Asked, Decision, Held, Situation, Verdict,
+    dur, first_line, human, reserve, suppression_notice, Asked, Decision, Held, Situation, Verdict,
 };
 use crate::model::{Action, Effect, Outcome, Severity};
-use crate::remediate::state::{ActionRecord, ActionStatus, Incident, TargetState, TimelineEntry};
+use crate::remediate::state::{Incident, TargetState, TimelineEntry};
 
 /// An ALARM of an allowlisted, existing service: open or join the incident, then every guard.
 pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> Decision {
@@ -226,15 +226,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             first_line(&alarm.reason)
         ),
     };
-    next.actions.push(ActionRecord {
-        kind,
-        at: now,
-        event_key: alarm.event_key(),
-        effect,
-        status: ActionStatus::Pending,
-        reason: d.reason.clone(),
-        bounds: d.bounds,
-    });
+    reserve(&mut next, kind, alarm, &d, effect, now);
     d.state = Some(next);
     d
 }

@@ -1,9 +1,9 @@
 //! An OK: the alarm leaves its incident; when the last one is OK the incident closes, and a
 //! scale-out we made is undone unless someone changed the count since.
 
-use super::{Decision, Held, Situation, Verdict};
+use super::{reserve, Decision, Held, Situation, Verdict};
 use crate::model::{Action, Effect, Outcome, Severity};
-use crate::remediate::state::{ActionRecord, ActionStatus, TargetState, TimelineEntry};
+use crate::remediate::state::{ActionStatus, TargetState, TimelineEntry};
 
 /// An OK: the alarm leaves the incident; the last one out closes it and undoes our scale-out.
 pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
@@ -127,15 +127,7 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
         }
     }
     if let (Verdict::Act, Some(effect)) = (d.verdict, d.effect) {
-        next.actions.push(ActionRecord {
-            kind: Action::Restore,
-            at: now,
-            event_key: alarm.event_key(),
-            effect,
-            status: ActionStatus::Pending,
-            reason: d.reason.clone(),
-            bounds: d.bounds,
-        });
+        reserve(&mut next, Action::Restore, alarm, &d, effect, now);
     }
     d.closed = Some(closed);
     d.state = Some(next);
