@@ -6,7 +6,7 @@ use axiom_ops::adapters::sdk::{config as sdk_config, Budget};
 use axiom_ops::retention::{deletions, plan};
 use axiom_ops::runtime::Config;
 use chrono::Utc;
-use {axiom_ops::model::Created, axiom_ops::ports::Snapshots};
+use {axiom_ops::model::Created, axiom_ops::ports::Databases, axiom_ops::ports::Snapshots};
 use {axiom_ops::model::Database, axiom_ops::policy::Policy};
 
 fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {

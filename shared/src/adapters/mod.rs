@@ -5,6 +5,8 @@
 
 pub mod sdk;
 
+#[cfg(feature = "acm")]
+pub mod acm;
 #[cfg(feature = "autoscaling")]
 pub mod autoscaling;
 #[cfg(feature = "cloudwatch")]
@@ -13,6 +15,8 @@ pub mod cloudwatch;
 pub mod dynamodb;
 #[cfg(feature = "ecs")]
 pub mod ecs;
+#[cfg(feature = "elbv2")]
+pub mod elbv2;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "rds")]
@@ -21,3 +25,5 @@ pub mod rds;
 pub mod sns;
 #[cfg(feature = "ssm")]
 pub mod ssm;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::{Created, DbState, SnapInfo, MANAGED_TAG};
 use crate::model::{Database, DbKind};
-use crate::ports::{Certainty, EffectError, PortError, Snapshots};
+use crate::ports::{Certainty, Databases, EffectError, PortError, Snapshots};
 
 /// RDS pages hold at most 100 records; each page is reduced to `SnapInfo` before the next.
 const PAGE: i32 = 100;
@@ -77,7 +77,7 @@ impl RdsSnapshots {
     }
 }
 
-impl Snapshots for RdsSnapshots {
+impl Databases for RdsSnapshots {
     async fn database(&self, db: &Database) -> Result<Option<DbState>, PortError> {
         let cfg = self.config().map_err(PortError)?;
         if db.kind == DbKind::Cluster {
@@ -93,6 +93,8 @@ impl Snapshots for RdsSnapshots {
                 Ok(out) => Ok(out.db_clusters().first().map(|c| DbState {
                     status: c.status().unwrap_or("unknown").to_owned(),
                     arn: c.db_cluster_arn().map(str::to_owned),
+                    // A cluster's certificates are its instances'.
+                    ..DbState::default()
                 })),
                 Err(e) if is_code(&e, &["DBClusterNotFoundFault"]) => Ok(None),
                 Err(e) => Err(port_error(&format!("describe cluster {}", db.id), e)),
@@ -107,15 +109,25 @@ impl Snapshots for RdsSnapshots {
             .send()
             .await;
         match res {
-            Ok(out) => Ok(out.db_instances().first().map(|i| DbState {
-                status: i.db_instance_status().unwrap_or("unknown").to_owned(),
-                arn: i.db_instance_arn().map(str::to_owned),
+            Ok(out) => Ok(out.db_instances().first().map(|i| {
+                let cert = i.certificate_details();
+                DbState {
+                    status: i.db_instance_status().unwrap_or("unknown").to_owned(),
+                    arn: i.db_instance_arn().map(str::to_owned),
+                    ca: cert
+                        .and_then(|c| c.ca_identifier())
+                        .or(i.ca_certificate_identifier())
+                        .map(str::to_owned),
+                    cert_valid_till: time(cert.and_then(|c| c.valid_till())),
+                }
             })),
             Err(e) if is_code(&e, &["DBInstanceNotFound", "DBInstanceNotFoundFault"]) => Ok(None),
             Err(e) => Err(port_error(&format!("describe instance {}", db.id), e)),
         }
     }
+}
 
+impl Snapshots for RdsSnapshots {
     async fn create(
         &self,
         db: &Database,

@@ -27,10 +27,14 @@ pub struct Database {
 }
 
 /// A database as RDS reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DbState {
     pub status: String,
     pub arn: Option<String>,
+    /// The CA its server certificate is signed by (`CACertificateIdentifier`); instances only.
+    pub ca: Option<String>,
+    /// When its server certificate expires (`CertificateDetails.ValidTill`), where RDS says.
+    pub cert_valid_till: Option<DateTime<Utc>>,
 }
 
 /// A managed snapshot, reduced to what verification and retention need.

@@ -5,6 +5,7 @@
 
 mod action;
 mod alarm;
+mod certificate;
 mod database;
 mod notice;
 mod payload;
@@ -14,6 +15,9 @@ mod target;
 
 pub use action::{Action, Effect, Outcome};
 pub use alarm::{AlarmState, AlarmStatus};
+pub use certificate::{
+    covers, fingerprint, AcmCert, CertType, ListenerCert, Served, ValidationRecord,
+};
 pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
 pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};
 pub use payload::{clip, key_part, keys_of, parse_time, printable, quote, KEY_PART_MAX, QUOTE_MAX};

@@ -2,9 +2,11 @@
 //!
 //! It is TOML, validated whole at cold start so a typo fails the deploy, not an incident. One file
 //! per section, each next to the others here and named for the job it configures:
-//! `ecs` (the allowlist), `remediation` (guards and rules), `snapshots`, `maintenance`; durations
+//! `ecs` (the allowlist), `remediation` (guards and rules), `snapshots`, `maintenance`,
+//! `certificates`; durations
 //! have one parser (`duration`).
 
+mod certificates;
 pub mod duration;
 mod ecs;
 mod maintenance;
@@ -13,6 +15,7 @@ mod snapshots;
 
 use serde::Deserialize;
 
+pub use certificates::{CertificatePolicy, Endpoint};
 pub use ecs::ServiceBounds;
 pub use maintenance::{MaintenancePolicy, MaintenanceTask};
 pub use remediation::{Guards, Rule};
@@ -69,6 +72,8 @@ struct RawPolicy {
     snapshots: snapshots::Raw,
     #[serde(default)]
     maintenance: Option<maintenance::Raw>,
+    #[serde(default)]
+    certificates: certificates::Raw,
 }
 
 /// A validated policy.
@@ -82,6 +87,7 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     pub snapshots: SnapshotPolicy,
     pub maintenance: Option<MaintenancePolicy>,
+    pub certificates: CertificatePolicy,
 }
 
 impl Policy {
@@ -126,7 +132,9 @@ impl Policy {
                 )?)
             }
         };
+        let certificates = certificates::validate(raw.certificates, &fields)?;
         Ok(Policy {
+            certificates,
             cluster: ecs.cluster,
             alarm_prefix: ecs.alarm_prefix,
             services: ecs.services,

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::model::{
-    AlarmStatus, Created, Database, DbState, Notification, ServiceStatus, SnapInfo, Target,
-    TaskSpec, TaskState,
+    AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, Notification, Served,
+    ServiceStatus, SnapInfo, Target, TaskSpec, TaskState,
 };
 
 /// A read or bookkeeping call failed; nothing was changed by it. The invocation fails and is retried.
@@ -157,13 +157,17 @@ pub trait Notifier: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }
 
-/// RDS snapshots of one region.
-pub trait Snapshots: Send + Sync {
+/// RDS databases of one region, as they are now.
+pub trait Databases: Send + Sync {
     /// `None` when the database does not exist.
     fn database(
         &self,
         db: &Database,
     ) -> impl Future<Output = Result<Option<DbState>, PortError>> + Send;
+}
+
+/// RDS snapshots of one region.
+pub trait Snapshots: Databases {
     fn create(
         &self,
         db: &Database,
@@ -263,4 +267,28 @@ pub trait Alarms: Send + Sync {
 pub trait Health: Send + Sync {
     /// The HTTP status of a GET, or why there was none.
     fn check(&self, url: &str) -> impl Future<Output = Result<u16, String>> + Send;
+}
+
+/// ACM certificates (read only).
+pub trait Certificates: Send + Sync {
+    /// `None` when ACM has no certificate with this ARN.
+    fn describe(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<AcmCert>, PortError>> + Send;
+}
+
+/// Elastic Load Balancing listeners (read only).
+pub trait Listeners: Send + Sync {
+    /// Every certificate the load balancer's listeners present, defaults and SNI.
+    fn certificates(
+        &self,
+        load_balancer: &str,
+    ) -> impl Future<Output = Result<Vec<ListenerCert>, PortError>> + Send;
+}
+
+/// A TLS handshake with an endpoint.
+pub trait Probe: Send + Sync {
+    /// What `https://host[:port]` serves; the error says why no certificate was seen.
+    fn served(&self, endpoint: &str) -> impl Future<Output = Result<Served, String>> + Send;
 }

@@ -1,0 +1,112 @@
+//! What is there now, read all at once: the load balancers' listeners first (they name more
+//! certificates), then every certificate, endpoint and database side by side. Every read has its
+//! own timeout inside the invocation's budget; one that fails is reported, the others still count.
+
+use futures_util::future::join_all;
+
+use super::trigger::Trigger;
+use crate::model::{AcmCert, DbState, ListenerCert, Served};
+use crate::policy::{Endpoint, Policy};
+use crate::ports::{Certificates, Databases, Listeners, PortError, Probe};
+
+/// One thing read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen<T> {
+    Found(T),
+    /// It does not exist.
+    Missing,
+    /// It could not be read: why.
+    Unreadable(String),
+}
+
+impl<T> From<Result<Option<T>, PortError>> for Seen<T> {
+    fn from(r: Result<Option<T>, PortError>) -> Self {
+        match r {
+            Ok(Some(t)) => Seen::Found(t),
+            Ok(None) => Seen::Missing,
+            Err(e) => Seen::Unreadable(e.0),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub certificates: Vec<(String, Seen<AcmCert>)>,
+    pub listeners: Vec<ListenerCert>,
+    /// Load balancers whose listeners could not be read, and why.
+    pub unread_load_balancers: Vec<(String, String)>,
+    pub served: Vec<(Endpoint, Result<Served, String>)>,
+    pub databases: Vec<(String, Seen<DbState>)>,
+}
+
+impl Observed {
+    /// The certificates read, for comparing with what endpoints serve.
+    pub fn found(&self) -> Vec<AcmCert> {
+        self.certificates
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Seen::Found(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The ports one run reads through.
+pub struct Sources<'a, C, L, P, D> {
+    pub certificates: &'a C,
+    pub listeners: &'a L,
+    pub probe: &'a P,
+    pub databases: &'a D,
+}
+
+impl<C: Certificates, L: Listeners, P: Probe, D: Databases> Sources<'_, C, L, P, D> {
+    pub async fn observe(&self, policy: &Policy, trigger: &Trigger) -> Observed {
+        if let Trigger::Acm { certificate, .. } = trigger {
+            let seen = self.certificates.describe(certificate).await.into();
+            return Observed {
+                certificates: vec![(certificate.clone(), seen)],
+                ..Observed::default()
+            };
+        }
+        let cp = &policy.certificates;
+        let mut o = Observed::default();
+        let listed = join_all(
+            cp.load_balancers
+                .iter()
+                .map(|lb| self.listeners.certificates(lb)),
+        )
+        .await;
+        for (lb, r) in cp.load_balancers.iter().zip(listed) {
+            match r {
+                Ok(certs) => o.listeners.extend(certs),
+                Err(e) => o.unread_load_balancers.push((lb.clone(), e.0)),
+            }
+        }
+        let mut arns: Vec<String> = cp.acm.clone();
+        for l in &o.listeners {
+            // A listener may present an IAM server certificate: ACM knows nothing of it, and the
+            // endpoint probe still reads what is served.
+            if l.certificate.contains(":acm:") && !arns.contains(&l.certificate) {
+                arns.push(l.certificate.clone());
+            }
+        }
+        let (certs, served, dbs) = tokio::join!(
+            join_all(arns.iter().map(|a| self.certificates.describe(a))),
+            join_all(cp.endpoints.iter().map(|e| self.probe.served(&e.url))),
+            join_all(policy.databases.iter().map(|d| self.databases.database(d))),
+        );
+        o.certificates = arns
+            .into_iter()
+            .zip(certs.into_iter().map(Seen::from))
+            .collect();
+        o.served = cp.endpoints.iter().cloned().zip(served).collect();
+        o.databases = policy
+            .databases
+            .iter()
+            .map(|d| d.id.clone())
+            .zip(dbs.into_iter().map(Seen::from))
+            .collect();
+        o
+    }
+}
