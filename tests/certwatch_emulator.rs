@@ -1,0 +1,339 @@
+//! `certwatch` against moto and a TLS endpoint of the test's own: certificates made here with
+//! chosen expiry dates (rcgen), imported into the emulator's ACM, presented by its load
+//! balancer's listeners and served on 127.0.0.1. ACM's renewal details and RDS's server
+//! certificate validity, which the emulator does not report, against the SDK's test tooling.
+
+use std::sync::Arc;
+
+use aws_sdk_acm::primitives::Blob;
+use axiom_ops::certwatch::CertwatchApp;
+use axiom_ops::policy::{Policy, BUILT_IN};
+use axiom_ops::runtime::{Invocation, Job};
+use chrono::{Datelike, TimeDelta, Utc};
+use integration_tests::{Env, TestResult};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use serde_json::Value;
+use testkit::Received;
+use tokio::net::TcpListener;
+
+const DB: &str = "axiomcore-production";
+
+/// A CA of the test's own, trusted through the policy's `extra_ca_file`.
+struct Pki {
+    ca: CertifiedIssuer<'static, KeyPair>,
+    ca_file: std::path::PathBuf,
+}
+
+struct Leaf {
+    pem: String,
+    key_pem: String,
+    der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+/// Sets `not_after` to midnight UTC after `days` whole days from now (what certwatch counts).
+fn expire_in(params: &mut CertificateParams, days: i64) {
+    let d = (Utc::now() + TimeDelta::days(days + 1)).date_naive();
+    params.not_after = rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
+    let b = (Utc::now() - TimeDelta::days(2)).date_naive();
+    params.not_before = rcgen::date_time_ymd(b.year(), b.month() as u8, b.day() as u8);
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "axiom-ops test CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        expire_in(&mut params, 3650);
+        let ca =
+            CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+        let ca_file = std::env::temp_dir().join(format!(
+            "certwatch-ca-{}-{}.pem",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        ));
+        std::fs::write(&ca_file, ca.pem()).expect("CA file");
+        Pki { ca, ca_file }
+    }
+
+    fn leaf(&self, names: &[&str], days: i64) -> Leaf {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("params");
+        params.distinguished_name.push(DnType::CommonName, names[0]);
+        expire_in(&mut params, days);
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &self.ca).expect("leaf");
+        Leaf {
+            pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+        }
+    }
+}
+
+async fn import(env: &Env, pki: &Pki, leaf: &Leaf, into: Option<&str>) -> String {
+    aws_sdk_acm::Client::new(&env.sdk)
+        .import_certificate()
+        .set_certificate_arn(into.map(str::to_owned))
+        .certificate(Blob::new(leaf.pem.as_bytes()))
+        .private_key(Blob::new(leaf.key_pem.as_bytes()))
+        .certificate_chain(Blob::new(pki.ca.pem().as_bytes()))
+        .send()
+        .await
+        .expect("import certificate")
+        .certificate_arn()
+        .expect("arn")
+        .to_owned()
+}
+
+/// A TLS endpoint on 127.0.0.1 presenting `leaf` and the test CA; returns its port.
+async fn serve(pki: &Pki, leaf: &Leaf) -> u16 {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let chain = vec![
+        CertificateDer::from(leaf.der.clone()),
+        CertificateDer::from(pki.ca.der().to_vec()),
+    ];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    port
+}
+
+/// The built-in policy, watching what the test says.
+fn policy(acm: &[&str], load_balancers: &[&str], endpoints: &[String], pki: &Pki) -> Policy {
+    let list = |v: Vec<String>| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let section = format!(
+        "acm = [{}]\nload_balancers = [{}]\nendpoints = [{}]\nextra_ca_file = {:?}",
+        list(acm.iter().map(|s| s.to_string()).collect()),
+        list(load_balancers.iter().map(|s| s.to_string()).collect()),
+        list(endpoints.to_vec()),
+        pki.ca_file.display().to_string(),
+    );
+    let text = BUILT_IN.replace(
+        "endpoints = [\"https://api.axiomcore.example.com\"]",
+        &section,
+    );
+    assert_ne!(text, BUILT_IN, "the built-in policy names its endpoint");
+    Policy::from_toml(&text, "test").expect("policy")
+}
+
+fn app(env: &Env, policy: Policy) -> CertwatchApp {
+    let mut c = env.config(false);
+    c.policy = policy;
+    CertwatchApp::build(c, &env.sdk).expect("certwatch app")
+}
+
+fn inv() -> Invocation {
+    Invocation::local("certwatch-test", std::time::Duration::from_secs(60))
+}
+
+async fn run(app: &CertwatchApp, payload: Value) -> Value {
+    app.handle(&payload, &inv(), false)
+        .await
+        .expect("certwatch run")
+}
+
+fn to(inbox: &[Received], target: &str) -> Vec<Received> {
+    inbox
+        .iter()
+        .filter(|n| n.attributes.get("target").map(String::as_str) == Some(target))
+        .cloned()
+        .collect()
+}
+
+fn schedule() -> Value {
+    integration_tests::event("certwatch-schedule.json")
+}
+
+#[tokio::test]
+async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -> TestResult {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    let pki = Pki::new();
+    let five = import(&env, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let twenty = import(&env, &pki, &pki.leaf(&["twenty.axiomcore.test"], 20), None).await;
+    // ACM's certificate for the endpoint is healthy; the endpoint serves another, 3 days from
+    // expiry.
+    let healthy = import(&env, &pki, &pki.leaf(&["localhost"], 200), None).await;
+    let port = serve(&pki, &pki.leaf(&["localhost"], 3)).await;
+    let endpoint = format!("https://localhost:{port}");
+    let app = app(
+        &env,
+        policy(
+            &[&five, &twenty, &healthy],
+            &[],
+            std::slice::from_ref(&endpoint),
+            &pki,
+        ),
+    );
+
+    let answer = run(&app, schedule()).await;
+    let inbox = env.inbox().await;
+    let subjects: Vec<&str> = inbox.iter().map(|n| n.subject.as_str()).collect();
+    assert_eq!(inbox.len(), 3, "{subjects:?}");
+
+    let n = &to(&inbox, &five)[0];
+    assert_eq!(n.attributes["severity"], "SEV1");
+    assert!(
+        n.subject
+            .starts_with("[SEV1] certificate five.axiomcore.test expires in 5 days"),
+        "{}",
+        n.subject
+    );
+    let next = n.message["finding"]["conditions"][0]["next"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        next.contains("import-certificate") && next.contains(&five),
+        "{next}"
+    );
+    assert_eq!(n.attributes["action"], "notify");
+    assert_eq!(n.attributes["outcome"], "no_action");
+
+    let n = &to(&inbox, &twenty)[0];
+    assert_eq!(n.attributes["severity"], "SEV2");
+    assert!(n.subject.contains("expires in 20 days"), "{}", n.subject);
+
+    assert!(
+        to(&inbox, &healthy).is_empty(),
+        "a healthy certificate is silent"
+    );
+
+    let n = &to(&inbox, &endpoint)[0];
+    assert_eq!(n.attributes["severity"], "SEV1");
+    assert!(n.subject.contains("expires in 3 days"), "{}", n.subject);
+    let body = &n.message;
+    let codes: Vec<&str> = body["finding"]["conditions"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|c| c["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, ["expires-under-7d", "not-acm-certificate"]);
+    assert_eq!(
+        body["finding"]["facts"]["expected"][0],
+        healthy.as_str(),
+        "names ACM's certificate"
+    );
+    // The chain verified against the policy's CA bundle: served, not untrusted.
+    assert!(body["finding"]["facts"]["served"]["untrusted"].is_null());
+
+    let rows = answer["checked"].as_array().cloned().unwrap_or_default();
+    let days: Vec<(String, Value)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap_or("").to_owned(),
+                r["days"].clone(),
+            )
+        })
+        .collect();
+    assert!(days.contains(&(five.clone(), 5.into())), "{days:?}");
+    assert!(days.contains(&(endpoint.clone(), 3.into())), "{days:?}");
+    // The database is checked too (the emulator reports no certificate validity: nothing to say).
+    assert!(days.iter().any(|(t, _)| t == DB));
+
+    // Run again, and again: nothing new, nothing said.
+    run(&app, schedule()).await;
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty(), "repeated runs repeat nothing");
+
+    // The 20-day certificate is renewed in place (re-imported under its ARN): told once.
+    import(
+        &env,
+        &pki,
+        &pki.leaf(&["twenty.axiomcore.test"], 300),
+        Some(&twenty),
+    )
+    .await;
+    run(&app, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(
+        inbox.len(),
+        1,
+        "{:?}",
+        inbox.iter().map(|n| &n.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(inbox[0].attributes["target"], twenty);
+    assert_eq!(
+        inbox[0].attributes["severity"], "SEV2",
+        "resolved at the severity told"
+    );
+    assert!(
+        inbox[0].subject.contains("resolved: expires in 300 days"),
+        "{}",
+        inbox[0].subject
+    );
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty(), "a resolution is told once");
+
+    // Each announcement is in the ledger.
+    let history = env.history(&format!("certwatch#{twenty}")).await;
+    let changes: Vec<&str> = history
+        .iter()
+        .filter_map(|h| h["change"].as_str())
+        .collect();
+    assert_eq!(changes, ["raised", "resolved"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_acm_event_is_checked_against_acm_itself() -> TestResult {
+    let env = Env::start().await?;
+    let pki = Pki::new();
+    let five = import(&env, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let app = app(&env, policy(&[], &[], &[], &pki));
+    let mut event = integration_tests::event("certwatch-acm-expiring.json");
+    // The event says 31 days; ACM says 5.
+    event["resources"] = serde_json::json!([five]);
+    event["account"] = "123456789012".into();
+    let answer = run(&app, event).await;
+    assert_eq!(
+        answer["checked"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].attributes["severity"], "SEV1");
+    assert_eq!(inbox[0].attributes["target"], five);
+
+    let e = app
+        .handle(
+            &integration_tests::event("not-an-alarm.json"),
+            &inv(),
+            false,
+        )
+        .await
+        .expect_err("not ours");
+    assert!(
+        e.to_string()
+            .contains("ACM Certificate Approaching Expiration"),
+        "{e}"
+    );
+    Ok(())
+}
