@@ -34,7 +34,7 @@ enum Command {
     /// Run a function's real handler in-process on an event file, against the configured AWS
     /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
     Invoke {
-        /// The function: remediate, snapshot or maintenance.
+        /// The function: remediate, snapshot, maintenance or certwatch.
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
@@ -193,7 +193,12 @@ async fn invoke(
         "maintenance" => {
             run::<axiom_ops::maintenance::MaintenanceApp>(config, &sdk, &payload, 120).await?
         }
-        other => bail!("unknown function {other:?}: expected remediate, snapshot or maintenance"),
+        "certwatch" => {
+            run::<axiom_ops::certwatch::CertwatchApp>(config, &sdk, &payload, 60).await?
+        }
+        other => bail!(
+            "unknown function {other:?}: expected remediate, snapshot, maintenance or certwatch"
+        ),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -176,7 +176,7 @@ pub fn acm(arn: &str, seen: &Seen<AcmCert>, now: DateTime<Utc>) -> Finding {
             f.conditions.push(condition(
                 "missing",
                 Severity::Sev2,
-                "ACM has no such certificate".into(),
+                "does not exist in ACM".into(),
                 "Correct the policy's [certificates] list, or the listener that names it.".into(),
             ));
             return f;
@@ -263,7 +263,7 @@ pub fn database(id: &str, seen: &Seen<DbState>, now: DateTime<Utc>) -> Finding {
             f.conditions.push(condition(
                 "missing",
                 Severity::Sev2,
-                "RDS has no such database".into(),
+                "does not exist in RDS".into(),
                 "Correct the policy's [[databases]] list.".into(),
             ));
             return f;
@@ -287,7 +287,10 @@ pub fn database(id: &str, seen: &Seen<DbState>, now: DateTime<Utc>) -> Finding {
         "Rotate its server certificate to a current CA in the maintenance window (the database restarts): aws rds modify-db-instance --db-instance-identifier {id} --ca-certificate-identifier rds-ca-rsa2048-g1 --apply-immediately; clients must trust the new CA first (now {ca})"
     );
     f.conditions
-        .extend(expiry_condition(days, true, till, &next));
+        .extend(expiry_condition(days, true, till, &next).map(|mut c| {
+            c.says = format!("server certificate {} (CA {ca})", c.says);
+            c
+        }));
     f
 }
 

@@ -12,7 +12,7 @@ fn noun(f: &Finding) -> String {
     match f.kind {
         Kind::Acm => format!("certificate {}", f.label),
         Kind::Endpoint => format!("endpoint {}", f.label),
-        Kind::Database => format!("{} server certificate", f.label),
+        Kind::Database => f.label.clone(),
         Kind::LoadBalancer => format!("load balancer {}", f.label),
     }
 }
