@@ -3,122 +3,15 @@
 //! balancer's listeners and served on 127.0.0.1. ACM's renewal details and RDS's server
 //! certificate validity, which the emulator does not report, against the SDK's test tooling.
 
-use std::sync::Arc;
-
-use aws_sdk_acm::primitives::Blob;
 use axiom_ops::certwatch::CertwatchApp;
 use axiom_ops::policy::{Policy, BUILT_IN};
 use axiom_ops::runtime::{Invocation, Job};
-use chrono::{Datelike, TimeDelta, Utc};
 use integration_tests::{Env, TestResult};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::Value;
+use testkit::pki::{import, serve, Pki};
 use testkit::Received;
-use tokio::net::TcpListener;
 
 const DB: &str = "axiomcore-production";
-
-/// A CA of the test's own, trusted through the policy's `extra_ca_file`.
-struct Pki {
-    ca: CertifiedIssuer<'static, KeyPair>,
-    ca_file: std::path::PathBuf,
-}
-
-struct Leaf {
-    pem: String,
-    key_pem: String,
-    der: Vec<u8>,
-    key_der: Vec<u8>,
-}
-
-/// Sets `not_after` to midnight UTC after `days` whole days from now (what certwatch counts).
-fn expire_in(params: &mut CertificateParams, days: i64) {
-    let d = (Utc::now() + TimeDelta::days(days + 1)).date_naive();
-    params.not_after = rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
-    let b = (Utc::now() - TimeDelta::days(2)).date_naive();
-    params.not_before = rcgen::date_time_ymd(b.year(), b.month() as u8, b.day() as u8);
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "axiom-ops test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        expire_in(&mut params, 3650);
-        let ca =
-            CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
-        let ca_file = std::env::temp_dir().join(format!(
-            "certwatch-ca-{}-{}.pem",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or(0)
-        ));
-        std::fs::write(&ca_file, ca.pem()).expect("CA file");
-        Pki { ca, ca_file }
-    }
-
-    fn leaf(&self, names: &[&str], days: i64) -> Leaf {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .expect("params");
-        params.distinguished_name.push(DnType::CommonName, names[0]);
-        expire_in(&mut params, days);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &self.ca).expect("leaf");
-        Leaf {
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            der: cert.der().to_vec(),
-            key_der: key.serialize_der(),
-        }
-    }
-}
-
-async fn import(env: &Env, pki: &Pki, leaf: &Leaf, into: Option<&str>) -> String {
-    aws_sdk_acm::Client::new(&env.sdk)
-        .import_certificate()
-        .set_certificate_arn(into.map(str::to_owned))
-        .certificate(Blob::new(leaf.pem.as_bytes()))
-        .private_key(Blob::new(leaf.key_pem.as_bytes()))
-        .certificate_chain(Blob::new(pki.ca.pem().as_bytes()))
-        .send()
-        .await
-        .expect("import certificate")
-        .certificate_arn()
-        .expect("arn")
-        .to_owned()
-}
-
-/// A TLS endpoint on 127.0.0.1 presenting `leaf` and the test CA; returns its port.
-async fn serve(pki: &Pki, leaf: &Leaf) -> u16 {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let chain = vec![
-        CertificateDer::from(leaf.der.clone()),
-        CertificateDer::from(pki.ca.der().to_vec()),
-    ];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
-            });
-        }
-    });
-    port
-}
 
 /// The built-in policy, watching what the test says.
 fn policy(acm: &[&str], load_balancers: &[&str], endpoints: &[String], pki: &Pki) -> Policy {
@@ -133,7 +26,7 @@ fn policy(acm: &[&str], load_balancers: &[&str], endpoints: &[String], pki: &Pki
         list(acm.iter().map(|s| s.to_string()).collect()),
         list(load_balancers.iter().map(|s| s.to_string()).collect()),
         list(endpoints.to_vec()),
-        pki.ca_file.display().to_string(),
+        pki.ca_file().display().to_string(),
     );
     let text = BUILT_IN.replace(
         "endpoints = [\"https://api.axiomcore.example.com\"]",
@@ -176,11 +69,17 @@ async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -
     let env = Env::start().await?;
     testkit::seed_database(&env.sdk, DB).await?;
     let pki = Pki::new();
-    let five = import(&env, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
-    let twenty = import(&env, &pki, &pki.leaf(&["twenty.axiomcore.test"], 20), None).await;
+    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let twenty = import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["twenty.axiomcore.test"], 20),
+        None,
+    )
+    .await;
     // ACM's certificate for the endpoint is healthy; the endpoint serves another, 3 days from
     // expiry.
-    let healthy = import(&env, &pki, &pki.leaf(&["localhost"], 200), None).await;
+    let healthy = import(&env.sdk, &pki, &pki.leaf(&["localhost"], 200), None).await;
     let port = serve(&pki, &pki.leaf(&["localhost"], 3)).await;
     let endpoint = format!("https://localhost:{port}");
     let app = app(
@@ -264,7 +163,7 @@ async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -
 
     // The 20-day certificate is renewed in place (re-imported under its ARN): told once.
     import(
-        &env,
+        &env.sdk,
         &pki,
         &pki.leaf(&["twenty.axiomcore.test"], 300),
         Some(&twenty),
@@ -305,7 +204,7 @@ async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -
 async fn an_acm_event_is_checked_against_acm_itself() -> TestResult {
     let env = Env::start().await?;
     let pki = Pki::new();
-    let five = import(&env, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
     let app = app(&env, policy(&[], &[], &[], &pki));
     let mut event = integration_tests::event("certwatch-acm-expiring.json");
     // The event says 31 days; ACM says 5.
@@ -373,8 +272,14 @@ async fn a_load_balancers_listeners_name_the_certificates_to_watch() -> TestResu
     testkit::seed_database(&env.sdk, DB).await?;
     let pki = Pki::new();
     let served = pki.leaf(&["localhost"], 200);
-    let default = import(&env, &pki, &served, None).await;
-    let sni = import(&env, &pki, &pki.leaf(&["admin.axiomcore.test"], 10), None).await;
+    let default = import(&env.sdk, &pki, &served, None).await;
+    let sni = import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["admin.axiomcore.test"], 10),
+        None,
+    )
+    .await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&env.sdk);
     let lb = elb
         .create_load_balancer()

@@ -5,6 +5,7 @@
 pub mod alarms;
 pub mod fault_proxy;
 pub mod http;
+pub mod pki;
 pub mod runtime_api;
 
 use std::collections::BTreeMap;
