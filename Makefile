@@ -38,6 +38,7 @@ release:
 	cargo build --release -p remediate
 	cargo build --release -p snapshot
 	cargo build --release -p maintenance
+	cargo build --release -p certwatch
 	cargo build --release -p floor
 
 bench: venv release

@@ -32,6 +32,7 @@ FUNCTIONS = (
     ("remediate", "ecs,dynamodb,sns"),
     ("snapshot", "rds,dynamodb,sns"),
     ("maintenance", "ecs,rds,application-autoscaling,ssm,cloudwatch,dynamodb,sns"),
+    ("certwatch", "acm,elbv2,rds,dynamodb,sns"),
 )
 SIZE_BUDGET_MIB = 6.0
 VENV_PY = ROOT / ".venv" / "bin" / "python"
