@@ -490,3 +490,73 @@ mod sdk_test_tooling {
         );
     }
 }
+
+mod dns {
+    //! The resolver adapter against a name server of the test's own on 127.0.0.1.
+    use std::net::SocketAddr;
+
+    use axiom_ops::adapters::dns::SystemDns;
+    use axiom_ops::ports::Dns;
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::rdata::CNAME;
+    use hickory_proto::rr::{Name, RData, Record};
+    use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
+    use tokio::net::UdpSocket;
+
+    /// Answers `_ok.axiomcore.test.` with a CNAME to ACM's validation host, NXDOMAIN otherwise.
+    async fn name_server() -> SocketAddr {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, peer)) = socket.recv_from(&mut buf).await {
+                let Ok(req) = Message::from_bytes(&buf[..n]) else {
+                    continue;
+                };
+                let mut resp = Message::new();
+                resp.set_id(req.id())
+                    .set_message_type(MessageType::Response)
+                    .set_op_code(req.op_code())
+                    .set_recursion_desired(req.recursion_desired())
+                    .set_recursion_available(true);
+                resp.add_queries(req.queries().to_vec());
+                match req.queries().first() {
+                    Some(q) if q.name().to_ascii() == "_ok.axiomcore.test." => {
+                        let target = Name::from_ascii("_v.acm-validations.aws.").expect("name");
+                        resp.add_answer(Record::from_rdata(
+                            q.name().clone(),
+                            300,
+                            RData::CNAME(CNAME(target)),
+                        ));
+                    }
+                    _ => {
+                        resp.set_response_code(ResponseCode::NXDomain);
+                    }
+                }
+                if let Ok(bytes) = resp.to_bytes() {
+                    let _ = socket.send_to(&bytes, peer).await;
+                }
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn validation_records_are_looked_up() {
+        let dns = SystemDns::with_servers(&[name_server().await]);
+        assert_eq!(
+            dns.cname("_ok.axiomcore.test.").await,
+            Ok(vec!["_v.acm-validations.aws.".to_owned()])
+        );
+        assert_eq!(dns.cname("_gone.axiomcore.test.").await, Ok(vec![]));
+
+        // A server that never answers: an error naming the record once the adapter gives up.
+        let silent = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let dns = SystemDns::with_servers(&[silent.local_addr().expect("addr")]);
+        let e = dns
+            .cname("_ok.axiomcore.test.")
+            .await
+            .expect_err("no answer");
+        assert!(e.contains("_ok.axiomcore.test."), "{e}");
+    }
+}

@@ -38,6 +38,7 @@ fn cert(kind: CertType, days: i64) -> AcmCert {
             rtype: "CNAME".into(),
             value: "_y2.acm-validations.aws.".into(),
             status: "SUCCESS".into(),
+            dns: None,
         }],
         in_use_by: vec![
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/axiomcore-alb/1"

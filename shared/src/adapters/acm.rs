@@ -36,6 +36,7 @@ fn records(options: &[DomainValidation]) -> Vec<ValidationRecord> {
                     .validation_status()
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
+                dns: None,
             })
         })
         .collect()

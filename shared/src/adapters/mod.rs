@@ -11,6 +11,8 @@ pub mod acm;
 pub mod autoscaling;
 #[cfg(feature = "cloudwatch")]
 pub mod cloudwatch;
+#[cfg(feature = "dns")]
+pub mod dns;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "ecs")]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::job::{CertwatchError, CertwatchJob};
 use super::observe::Sources;
 use crate::adapters::acm::AcmCertificates;
+use crate::adapters::dns::SystemDns;
 use crate::adapters::elbv2::ElbListeners;
 use crate::adapters::rds::RdsSnapshots;
 use crate::adapters::sdk::{Budget, Lazy};
@@ -22,6 +23,7 @@ pub struct CertwatchApp {
     elb: Lazy<aws_sdk_elasticloadbalancingv2::Client>,
     rds: Lazy<aws_sdk_rds::Client>,
     probe: TlsProbe,
+    dns: SystemDns,
     audit: Audit,
 }
 
@@ -44,6 +46,7 @@ impl Job for CertwatchApp {
             elb: Lazy::new(sdk, aws_sdk_elasticloadbalancingv2::Client::new),
             rds: Lazy::new(sdk, aws_sdk_rds::Client::new),
             probe,
+            dns: SystemDns::new(),
             audit,
             config: Arc::new(config),
         })
@@ -67,6 +70,7 @@ impl Job for CertwatchApp {
                 listeners: &elb,
                 probe: &self.probe,
                 databases: &rds,
+                dns: &self.dns,
             },
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget).marking_dry_run(dry_run),

@@ -148,7 +148,10 @@ fn missing_records(c: &AcmCert) -> Vec<String> {
     c.validation
         .iter()
         .filter(|r| r.status != "SUCCESS")
-        .map(|r| format!("{} {} {}", r.name, r.rtype, r.value))
+        .map(|r| match &r.dns {
+            Some(answer) => format!("{} {} {} ({})", r.name, r.rtype, r.value, answer.describe()),
+            None => format!("{} {} {}", r.name, r.rtype, r.value),
+        })
         .collect()
 }
 

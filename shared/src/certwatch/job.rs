@@ -19,7 +19,9 @@ use super::{notice, report};
 use crate::idempotency::{Once, OnceError, Settle};
 use crate::model::key_part;
 use crate::policy::Policy;
-use crate::ports::{Certificates, Databases, Ledger, Listeners, Mode, Notifier, PortError, Probe};
+use crate::ports::{
+    Certificates, Databases, Dns, Ledger, Listeners, Mode, Notifier, PortError, Probe,
+};
 use crate::runtime::{Failure, Invocation};
 use crate::versioned;
 
@@ -55,9 +57,9 @@ impl From<OnceError> for CertwatchError {
     }
 }
 
-pub struct CertwatchJob<'a, C, L, P, D, G, N> {
+pub struct CertwatchJob<'a, C, L, P, D, S, G, N> {
     pub policy: &'a Policy,
-    pub sources: Sources<'a, C, L, P, D>,
+    pub sources: Sources<'a, C, L, P, D, S>,
     pub ledger: G,
     pub notifier: N,
     pub dry_run: bool,
@@ -88,12 +90,13 @@ pub fn findings(seen: &Observed, now: DateTime<Utc>) -> Vec<Finding> {
     out
 }
 
-impl<C, L, P, D, G, N> CertwatchJob<'_, C, L, P, D, G, N>
+impl<C, L, P, D, S, G, N> CertwatchJob<'_, C, L, P, D, S, G, N>
 where
     C: Certificates,
     L: Listeners,
     P: Probe,
     D: Databases,
+    S: Dns,
     G: Ledger,
     N: Notifier,
 {

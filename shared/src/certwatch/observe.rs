@@ -5,9 +5,9 @@
 use futures_util::future::join_all;
 
 use super::trigger::Trigger;
-use crate::model::{AcmCert, DbState, ListenerCert, Served};
+use crate::model::{AcmCert, DbState, DnsAnswer, ListenerCert, Served};
 use crate::policy::{Endpoint, Policy};
-use crate::ports::{Certificates, Databases, Listeners, PortError, Probe};
+use crate::ports::{Certificates, Databases, Dns, Listeners, PortError, Probe};
 
 /// One thing read.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +53,51 @@ impl Observed {
 }
 
 /// The ports one run reads through.
-pub struct Sources<'a, C, L, P, D> {
+pub struct Sources<'a, C, L, P, D, S> {
     pub certificates: &'a C,
     pub listeners: &'a L,
     pub probe: &'a P,
     pub databases: &'a D,
+    pub dns: &'a S,
 }
 
-impl<C: Certificates, L: Listeners, P: Probe, D: Databases> Sources<'_, C, L, P, D> {
+impl<C, L, P, D, S> Sources<'_, C, L, P, D, S>
+where
+    C: Certificates,
+    L: Listeners,
+    P: Probe,
+    D: Databases,
+    S: Dns,
+{
     pub async fn observe(&self, policy: &Policy, trigger: &Trigger) -> Observed {
+        let mut o = self.read(policy, trigger).await;
+        self.check_dns(&mut o.certificates).await;
+        o
+    }
+
+    /// Asks DNS for every validation record ACM has not validated yet.
+    async fn check_dns(&self, certs: &mut [(String, Seen<AcmCert>)]) {
+        let mut asks = Vec::new();
+        for (i, (_, seen)) in certs.iter().enumerate() {
+            if let Seen::Found(c) = seen {
+                for (j, r) in c.validation.iter().enumerate() {
+                    if r.status != "SUCCESS" {
+                        asks.push((i, j, r.name.clone(), r.value.clone()));
+                    }
+                }
+            }
+        }
+        let answers = join_all(asks.iter().map(|(_, _, name, _)| self.dns.cname(name))).await;
+        for ((i, j, _, value), answer) in asks.into_iter().zip(answers) {
+            if let Some((_, Seen::Found(c))) = certs.get_mut(i) {
+                if let Some(r) = c.validation.get_mut(j) {
+                    r.dns = Some(DnsAnswer::judge(&value, answer));
+                }
+            }
+        }
+    }
+
+    async fn read(&self, policy: &Policy, trigger: &Trigger) -> Observed {
         if let Trigger::Acm { certificate, .. } = trigger {
             let seen = self.certificates.describe(certificate).await.into();
             return Observed {

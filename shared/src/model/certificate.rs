@@ -25,6 +25,44 @@ pub struct ValidationRecord {
     pub value: String,
     /// ACM's validation status for the domain: `SUCCESS`, `PENDING_VALIDATION`, `FAILED`.
     pub status: String,
+    /// What DNS answers for `name`, when it was asked (only for records not yet validated).
+    pub dns: Option<DnsAnswer>,
+}
+
+/// What DNS answers for a validation record's name, against the value ACM expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsAnswer {
+    /// It is there, pointing where ACM expects.
+    AsExpected,
+    /// It points elsewhere.
+    Elsewhere(Vec<String>),
+    /// No such record.
+    Missing,
+    /// No answer: why.
+    Unknown(String),
+}
+
+impl DnsAnswer {
+    /// Judges a lookup of `expected`'s record; names compare without case or the final dot.
+    pub fn judge(expected: &str, answer: Result<Vec<String>, String>) -> DnsAnswer {
+        let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+        match answer {
+            Err(why) => DnsAnswer::Unknown(why),
+            Ok(found) if found.is_empty() => DnsAnswer::Missing,
+            Ok(found) if found.iter().any(|f| norm(f) == norm(expected)) => DnsAnswer::AsExpected,
+            Ok(found) => DnsAnswer::Elsewhere(found),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            DnsAnswer::AsExpected => "it resolves as expected".into(),
+            DnsAnswer::Elsewhere(to) => format!("it points elsewhere: {}", to.join(", ")),
+            DnsAnswer::Missing => "DNS has no such record".into(),
+            DnsAnswer::Unknown(why) => format!("DNS did not answer: {why}"),
+        }
+    }
 }
 
 /// One ACM certificate, as `DescribeCertificate` (and `GetCertificate`) report it.
@@ -109,7 +147,29 @@ pub fn covers(names: &[String], host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::covers;
+    use super::{covers, DnsAnswer};
+
+    #[test]
+    fn dns_answers_are_judged_against_the_expected_value() {
+        let want = "_y2.acm-validations.aws.";
+        let j = |r: Result<Vec<&str>, &str>| {
+            DnsAnswer::judge(
+                want,
+                r.map(|v| v.into_iter().map(String::from).collect())
+                    .map_err(String::from),
+            )
+        };
+        assert_eq!(
+            j(Ok(vec!["_Y2.acm-validations.aws"])),
+            DnsAnswer::AsExpected
+        );
+        assert_eq!(j(Ok(vec![])), DnsAnswer::Missing);
+        assert_eq!(
+            j(Ok(vec!["old.example."])),
+            DnsAnswer::Elsewhere(vec!["old.example.".into()])
+        );
+        assert_eq!(j(Err("timed out")), DnsAnswer::Unknown("timed out".into()));
+    }
 
     #[test]
     fn wildcards_cover_one_label() {

@@ -16,7 +16,7 @@ mod target;
 pub use action::{Action, Effect, Outcome};
 pub use alarm::{AlarmState, AlarmStatus};
 pub use certificate::{
-    covers, fingerprint, AcmCert, CertType, ListenerCert, Served, ValidationRecord,
+    covers, fingerprint, AcmCert, CertType, DnsAnswer, ListenerCert, Served, ValidationRecord,
 };
 pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
 pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};

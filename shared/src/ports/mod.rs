@@ -292,3 +292,9 @@ pub trait Probe: Send + Sync {
     /// What `https://host[:port]` serves; the error says why no certificate was seen.
     fn served(&self, endpoint: &str) -> impl Future<Output = Result<Served, String>> + Send;
 }
+
+/// DNS, as the function's resolver answers it.
+pub trait Dns: Send + Sync {
+    /// The CNAME targets of `name`, empty when it has none; the error says why no answer came.
+    fn cname(&self, name: &str) -> impl Future<Output = Result<Vec<String>, String>> + Send;
+}
