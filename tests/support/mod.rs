@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod certwatch;
+
 use aws_config::SdkConfig;
 use axiom_ops::runtime::Config;
 use serde_json::Value;

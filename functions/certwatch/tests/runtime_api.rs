@@ -34,7 +34,7 @@ async fn the_binary_watches_acm_and_a_served_endpoint() -> TestResult {
         axiom_ops::policy::BUILT_IN.replace(
             "endpoints = [\"https://api.axiomcore.example.com\"]",
             &format!(
-                "endpoints = [\"https://localhost:{port}\"]\nextra_ca_file = {:?}",
+                "acm = [{soon:?}]\nendpoints = [\"https://localhost:{port}\"]\nextra_ca_file = {:?}",
                 pki.ca_file().display().to_string()
             ),
         ),

@@ -76,7 +76,14 @@ impl AcmCertificates {
                     .ok()
                     .map(|der| fingerprint(&der))
             })),
-            Err(e) if e.as_service_error().is_some() => Ok(None),
+            // Not issued yet (validation pending), or gone meanwhile: nothing to compare with.
+            Err(e)
+                if e.as_service_error().is_some_and(|se| {
+                    se.is_request_in_progress_exception() || se.is_resource_not_found_exception()
+                }) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(port_error(&format!("get certificate {arn}"), e)),
         }
     }

@@ -31,6 +31,38 @@ impl ElbListeners {
     }
 }
 
+impl ElbListeners {
+    /// Every certificate of one listener (its default and SNI ones), all pages.
+    async fn listener_certificates(
+        &self,
+        listener: &str,
+    ) -> Result<Vec<(String, bool)>, PortError> {
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .client
+                .get()
+                .describe_listener_certificates()
+                .listener_arn(listener)
+                .set_marker(marker.take())
+                .customize()
+                .config_override(self.config()?)
+                .send()
+                .await
+                .map_err(|e| port_error(&format!("describe certificates of {listener}"), e))?;
+            found.extend(out.certificates().iter().filter_map(|c| {
+                c.certificate_arn()
+                    .map(|a| (a.to_owned(), c.is_default() == Some(true)))
+            }));
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_owned()),
+                _ => return Ok(found),
+            }
+        }
+    }
+}
+
 impl Listeners for ElbListeners {
     async fn certificates(&self, load_balancer: &str) -> Result<Vec<ListenerCert>, PortError> {
         let mut found = Vec::new();
@@ -54,26 +86,15 @@ impl Listeners for ElbListeners {
                 if l.certificates().is_empty() {
                     continue;
                 }
-                let all = self
-                    .client
-                    .get()
-                    .describe_listener_certificates()
-                    .listener_arn(listener)
-                    .customize()
-                    .config_override(self.config()?)
-                    .send()
-                    .await
-                    .map_err(|e| port_error(&format!("describe certificates of {listener}"), e))?;
+                let all = self.listener_certificates(listener).await?;
                 let mut certs: Vec<(String, bool)> = l
                     .certificates()
                     .iter()
                     .filter_map(|c| c.certificate_arn().map(|a| (a.to_owned(), true)))
                     .collect();
-                for c in all.certificates() {
-                    if let Some(arn) = c.certificate_arn() {
-                        if !certs.iter().any(|(a, _)| a == arn) {
-                            certs.push((arn.to_owned(), c.is_default() == Some(true)));
-                        }
+                for (arn, default) in all {
+                    if !certs.iter().any(|(a, _)| *a == arn) {
+                        certs.push((arn, default));
                     }
                 }
                 found.extend(

@@ -16,6 +16,9 @@ pub struct Told {
     pub conditions: BTreeSet<String>,
     pub severity: Option<Severity>,
     pub since: Option<DateTime<Utc>>,
+    /// What it was called when told: its resolution says the same.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +33,26 @@ pub enum Change {
     Eased,
 }
 
+/// Conditions that say a thing could not be seen this time.
+pub const BLIND: &[&str] = &["unreadable", "unreachable"];
+
+/// What holds now, as far as anyone knows: what was seen; and when the thing could not be seen,
+/// what was told of it before still stands (a throttled read must not end, then re-tell, a
+/// SEV1).
+pub fn holding(before: &Told, finding: &Finding) -> BTreeSet<String> {
+    let seen: BTreeSet<String> = finding.conditions.iter().map(|c| c.code.clone()).collect();
+    if !seen.iter().any(|c| BLIND.contains(&c.as_str())) {
+        return seen;
+    }
+    before
+        .conditions
+        .iter()
+        .filter(|c| !BLIND.contains(&c.as_str()))
+        .cloned()
+        .chain(seen)
+        .collect()
+}
+
 pub fn change(before: &Told, now: &BTreeSet<String>) -> Change {
     let new: Vec<String> = now.difference(&before.conditions).cloned().collect();
     if !new.is_empty() {
@@ -37,23 +60,53 @@ pub fn change(before: &Told, now: &BTreeSet<String>) -> Change {
     } else if now.is_empty() && !before.conditions.is_empty() {
         Change::Resolved
     } else if *now != before.conditions {
+        // Some told conditions ended, others hold: the next telling is when all have ended.
         Change::Eased
     } else {
         Change::Quiet
     }
 }
 
-/// What is remembered after `finding` was dealt with.
-pub fn told_after(before: &Told, finding: &Finding, at: DateTime<Utc>) -> Told {
-    let conditions: BTreeSet<String> = finding.conditions.iter().map(|c| c.code.clone()).collect();
-    if conditions.is_empty() {
+/// What is remembered once `now` was dealt with.
+pub fn told_after(
+    before: &Told,
+    now: &BTreeSet<String>,
+    finding: &Finding,
+    at: DateTime<Utc>,
+) -> Told {
+    if now.is_empty() {
         return Told::default();
     }
+    let kept_before = now.iter().any(|c| before.conditions.contains(c));
+    let severity = match (finding.severity(), before.severity.filter(|_| kept_before)) {
+        (Some(a), Some(b)) => Some(a.most_urgent(b)),
+        (a, b) => a.or(b),
+    };
     Told {
-        severity: finding.severity(),
+        severity,
         since: before.since.or(Some(at)),
-        conditions,
+        conditions: now.clone(),
+        label: Some(finding.label.clone()),
     }
+}
+
+/// The claim of one telling: the state's version and what is told, so a kept notice is only ever
+/// resent for the very change it tells.
+pub fn claim_key(pk: &str, version: Option<u64>, change: &Change) -> String {
+    let what = match change {
+        Change::Raised(new) => new.join("+"),
+        Change::Resolved => "resolved".to_owned(),
+        Change::Eased => "eased".to_owned(),
+        Change::Quiet => "quiet".to_owned(),
+    };
+    crate::model::key_part(&format!("{pk}#v{}#{what}", version.unwrap_or(0)))
+}
+
+/// Targets with something told and not yet resolved: a scheduled run checks them even once the
+/// policy or the listeners stop naming them, so each ends with a resolution.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    pub targets: BTreeSet<String>,
 }
 
 #[cfg(test)]
@@ -100,6 +153,74 @@ mod tests {
             let after = Told { conditions: now.clone(), ..Told::default() };
             prop_assert_eq!(change(&after, &now), Change::Quiet);
         }
+    }
+
+    fn finding(codes: &[&str]) -> Finding {
+        use crate::certwatch::assess::{Condition, Kind};
+        Finding {
+            target: "t".into(),
+            label: "t".into(),
+            kind: Kind::Acm,
+            days: None,
+            not_after: None,
+            conditions: codes
+                .iter()
+                .map(|c| Condition {
+                    code: (*c).into(),
+                    severity: Severity::Sev3,
+                    says: String::new(),
+                    next: String::new(),
+                })
+                .collect(),
+            facts: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_blind_run_keeps_what_was_told() {
+        let told = Told {
+            conditions: set(0b100),
+            severity: Some(Severity::Sev2),
+            ..Told::default()
+        };
+        let blind = holding(&told, &finding(&["unreadable"]));
+        assert_eq!(
+            change(&told, &blind),
+            Change::Raised(vec!["unreadable".into()])
+        );
+        let after = told_after(&told, &blind, &finding(&["unreadable"]), Utc::now());
+        assert_eq!(
+            after.severity,
+            Some(Severity::Sev2),
+            "the SEV2 told still stands"
+        );
+        // Seen again, still under 30 days: nothing new to tell (the read failure is over).
+        let seen = holding(&after, &finding(&["expires-under-30d"]));
+        assert_eq!(change(&after, &seen), Change::Eased);
+        // Seen again, renewed meanwhile: resolved.
+        assert_eq!(
+            change(&after, &holding(&after, &finding(&[]))),
+            Change::Resolved
+        );
+    }
+
+    #[test]
+    fn claims_name_the_change() {
+        let a = claim_key(
+            "certwatch#x",
+            Some(3),
+            &Change::Raised(vec!["expires-under-7d".into()]),
+        );
+        let b = claim_key(
+            "certwatch#x",
+            Some(3),
+            &Change::Raised(vec!["expires-under-30d".into()]),
+        );
+        assert_ne!(a, b);
+        assert_eq!(
+            claim_key("certwatch#x", None, &Change::Resolved),
+            "certwatch#x#v0#resolved"
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ impl Job for CertwatchApp {
         dry_run: bool,
     ) -> Result<Value, CertwatchError> {
         let budget = Budget::until(inv.deadline);
-        let dry_run = dry_run || self.config.dry_run || self.config.preview;
+        // A shadow run (OPS_DRY_RUN) keeps its own record of what it told. A preview (the CLI's
+        // --dry-run) compares with what live runs told, through a ledger that writes nothing.
+        let dry_run = dry_run || self.config.dry_run;
+        let marked = dry_run || self.config.preview;
         let acm = AcmCertificates::lazy(&self.acm, budget);
         let elb = ElbListeners::lazy(&self.elb, budget);
         let rds = RdsSnapshots::lazy(&self.rds, budget);
@@ -73,7 +76,7 @@ impl Job for CertwatchApp {
                 dns: &self.dns,
             },
             ledger: self.audit.ledger(budget),
-            notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
+            notifier: self.audit.notifier(budget).marking_dry_run(marked),
             dry_run,
         };
         job.handle(payload, inv).await

@@ -123,23 +123,53 @@ fn condition(code: &str, severity: Severity, says: String, next: String) -> Cond
     }
 }
 
-/// Why ACM will not renew it by itself, if it will not.
-fn not_renewing(c: &AcmCert) -> Option<String> {
-    if c.kind == CertType::Imported {
-        return Some("it is imported: ACM never renews it".into());
+/// Who renews a certificate, as far as ACM says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Renewal {
+    /// Imported: ACM never renews it.
+    Imported,
+    /// Amazon-issued but in use by nothing: ACM will not renew it.
+    Ineligible,
+    /// ACM's renewal is under way and stuck: `PENDING_VALIDATION` or `FAILED`, and why.
+    Stalled(String),
+    /// ACM renews it by itself.
+    Managed,
+}
+
+impl Renewal {
+    fn of(c: &AcmCert) -> Renewal {
+        if c.kind == CertType::Imported {
+            return Renewal::Imported;
+        }
+        if c.renewal_eligibility.as_deref() == Some("INELIGIBLE") {
+            return Renewal::Ineligible;
+        }
+        match c.renewal_status.as_deref() {
+            Some(s @ ("PENDING_VALIDATION" | "FAILED")) => Renewal::Stalled(format!(
+                "{s}{}",
+                c.renewal_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            )),
+            _ => Renewal::Managed,
+        }
     }
-    if c.renewal_eligibility.as_deref() == Some("INELIGIBLE") {
-        return Some("ACM will not renew it: it is in use by nothing (renewal INELIGIBLE)".into());
-    }
-    match c.renewal_status.as_deref() {
-        Some(s @ ("PENDING_VALIDATION" | "FAILED")) => Some(format!(
-            "its renewal is stalled: {s}{}",
-            c.renewal_reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        )),
-        _ => None,
+
+    /// What is said of it, and the condition of its own (beside expiry), if any.
+    fn why_not(&self) -> Option<(Option<&'static str>, String)> {
+        match self {
+            Renewal::Imported => Some((None, "it is imported: ACM never renews it".into())),
+            Renewal::Ineligible => Some((
+                Some("renewal-ineligible"),
+                "ACM will not renew it: it is in use by nothing (renewal INELIGIBLE)".into(),
+            )),
+            Renewal::Stalled(why) => Some((
+                Some("renewal-stalled"),
+                format!("its renewal is stalled: {why}"),
+            )),
+            Renewal::Managed => None,
+        }
     }
 }
 
@@ -194,52 +224,55 @@ pub fn acm(arn: &str, seen: &Seen<AcmCert>, now: DateTime<Utc>) -> Finding {
     let days = days_left(not_after, now);
     f.days = Some(days);
     f.not_after = Some(not_after);
-    let why_not = not_renewing(c);
+    let renewal = Renewal::of(c);
     let records = missing_records(c);
-    let next = match (&why_not, c.kind) {
-        (_, CertType::Imported) => format!(
+    let next = match &renewal {
+        Renewal::Imported => format!(
             "Renew it with its issuer, then re-import it under the same ARN (listeners keep using it): aws acm import-certificate --certificate-arn {arn} --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem"
         ),
-        (Some(_), _) if !records.is_empty() => format!(
+        Renewal::Stalled(_) if !records.is_empty() => format!(
             "Verify DNS: ACM validates the renewal only once these records exist: {}. Then: aws acm describe-certificate --certificate-arn {arn}",
             records.join("; ")
         ),
-        (Some(_), _) => format!(
+        Renewal::Stalled(_) => format!(
+            "Find what its validation waits for (e-mail approval, or a DNS record ACM no longer lists): aws acm describe-certificate --certificate-arn {arn}; if it cannot complete, request a new certificate and update the ALB listener"
+        ),
+        Renewal::Ineligible => format!(
             "Renew it: attach it to the listener that should use it (ACM renews only certificates in use), or request a new one and update the ALB listener: aws acm request-certificate --domain-name {} --validation-method DNS",
             c.domain
         ),
-        (None, _) => format!(
+        Renewal::Managed => format!(
             "ACM renews it by itself; if it has not within days: aws acm renew-certificate --certificate-arn {arn}, and verify DNS (the validation CNAME)"
         ),
     };
-    let renews = why_not.is_none();
+    let why_not = renewal.why_not();
     f.conditions
-        .extend(expiry_condition(days, renews, not_after, &next));
-    if let (Some(why), true) = (&why_not, days < RENEWAL_WATCH_DAYS) {
-        let code = match c.kind {
-            CertType::Imported => None,
-            _ if c.renewal_eligibility.as_deref() == Some("INELIGIBLE") => {
-                Some("renewal-ineligible")
+        .extend(expiry_condition(days, why_not.is_none(), not_after, &next));
+    if let (Some((code, why)), true) = (why_not, days < RENEWAL_WATCH_DAYS) {
+        match code {
+            Some(code) => f
+                .conditions
+                .push(condition(code, Severity::Sev2, why, next.clone())),
+            // Imported: said with the expiry itself.
+            None => {
+                if let Some(first) = f.conditions.first_mut() {
+                    first.says = format!("{}; {why}", first.says);
+                }
             }
-            _ => Some("renewal-stalled"),
-        };
-        if let Some(code) = code {
-            f.conditions
-                .push(condition(code, Severity::Sev2, why.clone(), next.clone()));
-        } else if let Some(first) = f.conditions.first_mut() {
-            first.says = format!("{}; {why}", first.says);
         }
     }
     f
 }
 
-/// `…certificate/1234abcd-…` is long: the subject keeps its last 8 characters.
+/// `…certificate/1234abcd-…` is long: the subject keeps the id's last 8 characters.
 fn short_arn(arn: &str) -> String {
-    match arn.rsplit_once('/') {
-        Some((_, id)) if id.len() > 8 => format!("…{}", &id[id.len() - 8..]),
-        Some((_, id)) => id.to_owned(),
-        None => arn.to_owned(),
+    let id = arn.rsplit_once('/').map_or(arn, |(_, id)| id);
+    let tail: Vec<char> = id.chars().rev().take(9).collect();
+    if tail.len() <= 8 {
+        return id.to_owned();
     }
+    let last8: String = tail[..8].iter().rev().collect();
+    format!("…{last8}")
 }
 
 pub fn database(id: &str, seen: &Seen<DbState>, now: DateTime<Utc>) -> Finding {
@@ -297,18 +330,12 @@ pub fn database(id: &str, seen: &Seen<DbState>, now: DateTime<Utc>) -> Finding {
     f
 }
 
-/// A load balancer whose listeners cannot be read: its certificates go unwatched this run.
-pub fn load_balancer(arn: &str, why: &str) -> Finding {
-    Finding {
-        target: arn.to_owned(),
-        label: arn
-            .split_once("loadbalancer/")
-            .map_or(arn, |(_, name)| name)
-            .to_owned(),
-        kind: Kind::LoadBalancer,
-        days: None,
-        not_after: None,
-        conditions: vec![condition(
+/// A load balancer: its listeners read (nothing to say of it), or why they could not be, so
+/// their certificates went unchecked this run.
+pub fn load_balancer(arn: &str, unread: Option<&String>) -> Finding {
+    let conditions = match unread {
+        None => Vec::new(),
+        Some(why) => vec![condition(
             "unreadable",
             Severity::Sev3,
             format!(
@@ -318,7 +345,18 @@ pub fn load_balancer(arn: &str, why: &str) -> Finding {
                 "Check certwatch's access: aws elbv2 describe-listeners --load-balancer-arn {arn}"
             ),
         )],
-        facts: json!({ "load_balancer": arn, "error": why }),
+    };
+    Finding {
+        target: arn.to_owned(),
+        label: arn
+            .split_once("loadbalancer/")
+            .map_or(arn, |(_, name)| name)
+            .to_owned(),
+        kind: Kind::LoadBalancer,
+        days: None,
+        not_after: None,
+        conditions,
+        facts: json!({ "load_balancer": arn, "error": unread }),
     }
 }
 

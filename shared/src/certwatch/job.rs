@@ -1,29 +1,27 @@
 //! The `certwatch` job: the guide's "SSL certificate expiring" page, every day, before it pages.
 //!
-//! parse the trigger → read everything at once → assess each certificate, endpoint and database
-//! (pure) → per finding: what was told before (ledger) → tell what is new, or that it is over,
-//! once (claim → record → notify) → remember → EMF `DaysToExpiry`. It never changes anything
-//! but its own ledger entries.
-
-use std::collections::BTreeSet;
+//! parse the trigger → resend what a failed run could not → read everything at once (what the
+//! policy names, and what is still told of) → assess each certificate, endpoint, load balancer
+//! and database (pure) → per finding, tell what is new or that it is over, once (`tell`) → EMF
+//! `DaysToExpiry`. It never changes anything but its own ledger entries.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::announce::{change, told_after, Change, Told};
-use super::assess::{self, Finding};
-use super::observe::{Observed, Sources};
+use super::assess::{self, Finding, Kind};
+use super::observe::{Observed, Seen, Sources};
+use super::report;
 use super::served;
 use super::trigger::{self, Trigger, TriggerError};
-use super::{notice, report};
-use crate::idempotency::{Once, OnceError, Settle};
-use crate::model::key_part;
+use crate::idempotency::{Once, OnceError};
 use crate::policy::Policy;
 use crate::ports::{
     Certificates, Databases, Dns, Ledger, Listeners, Mode, Notifier, PortError, Probe,
 };
 use crate::runtime::{Failure, Invocation};
-use crate::versioned;
+
+/// Kept notices of earlier runs resent at the start of a run, at most.
+const RESEND_PER_RUN: i32 = 25;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertwatchError {
@@ -33,6 +31,8 @@ pub enum CertwatchError {
     Unreadable(String),
     #[error("ledger: {0}")]
     Ledger(PortError),
+    #[error("{0}: another run kept writing the same record; retried")]
+    Contention(String),
     #[error("notify: {0}")]
     Notify(PortError),
 }
@@ -43,6 +43,7 @@ impl Failure for CertwatchError {
             CertwatchError::Trigger(_) => "ParseError",
             CertwatchError::Unreadable(_) => "Unreadable",
             CertwatchError::Ledger(_) => "LedgerUnavailable",
+            CertwatchError::Contention(_) => "Contention",
             CertwatchError::Notify(_) => "NotifyFailed",
         }
     }
@@ -65,19 +66,33 @@ pub struct CertwatchJob<'a, C, L, P, D, S, G, N> {
     pub dry_run: bool,
 }
 
-/// Every finding of one run, in the order read.
-pub fn findings(seen: &Observed, now: DateTime<Utc>) -> Vec<Finding> {
+/// Every finding of one run, in the order read. `named`: what the policy names. `unwatched`:
+/// targets still told of that the policy no longer names. A certificate that nothing names (not
+/// the policy, not a listener) and nothing uses, or that no longer exists, is not watched: it
+/// gets a finding with nothing wrong, so what was told of it ends, and ACM's events about it
+/// tell nothing.
+pub fn findings(
+    seen: &Observed,
+    named: &[String],
+    unwatched: &[String],
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
     let certs = seen.found();
+    let watched =
+        |arn: &String| named.contains(arn) || seen.listeners.iter().any(|l| &l.certificate == arn);
     let mut out: Vec<Finding> = seen
         .certificates
         .iter()
-        .map(|(arn, s)| assess::acm(arn, s, now))
+        .map(|(arn, s)| match s {
+            Seen::Missing if !watched(arn) => no_longer_watched(arn),
+            Seen::Found(c) if !watched(arn) && c.in_use_by.is_empty() => no_longer_watched(arn),
+            s => assess::acm(arn, s, now),
+        })
         .collect();
-    out.extend(
-        seen.unread_load_balancers
-            .iter()
-            .map(|(lb, why)| assess::load_balancer(lb, why)),
-    );
+    out.extend(seen.load_balancers.iter().map(|(lb, read)| match read {
+        Ok(()) => assess::load_balancer(lb, None),
+        Err(why) => assess::load_balancer(lb, Some(why)),
+    }));
     out.extend(seen.served.iter().map(|(ep, s)| {
         let expected = served::expected(&ep.host, &seen.listeners, &certs);
         served::endpoint(&ep.url, &ep.host, s, &expected, now)
@@ -87,7 +102,35 @@ pub fn findings(seen: &Observed, now: DateTime<Utc>) -> Vec<Finding> {
             .iter()
             .map(|(id, s)| assess::database(id, s, now)),
     );
+    let read: Vec<&str> = out.iter().map(|f| f.target.as_str()).collect();
+    let gone: Vec<Finding> = unwatched
+        .iter()
+        .filter(|t| !read.contains(&t.as_str()))
+        .map(|t| no_longer_watched(t))
+        .collect();
+    out.extend(gone);
     out
+}
+
+fn no_longer_watched(target: &str) -> Finding {
+    let kind = if target.starts_with("https://") {
+        Kind::Endpoint
+    } else if target.contains(":elasticloadbalancing:") {
+        Kind::LoadBalancer
+    } else if target.contains(":acm:") {
+        Kind::Acm
+    } else {
+        Kind::Database
+    };
+    Finding {
+        target: target.to_owned(),
+        label: target.to_owned(),
+        kind,
+        days: None,
+        not_after: None,
+        conditions: Vec::new(),
+        facts: json!({ "target": target, "no_longer_watched": true }),
+    }
 }
 
 impl<C, L, P, D, S, G, N> CertwatchJob<'_, C, L, P, D, S, G, N>
@@ -100,14 +143,32 @@ where
     G: Ledger,
     N: Notifier,
 {
-    fn mode(&self) -> Mode {
+    pub(super) fn mode(&self) -> Mode {
         Mode::of(self.dry_run)
     }
 
     pub async fn handle(&self, payload: &Value, inv: &Invocation) -> Result<Value, CertwatchError> {
         let trigger = trigger::parse(payload, inv.now, &inv.home)?;
-        let seen = self.sources.observe(self.policy, &trigger).await;
-        let findings = findings(&seen, inv.now);
+        self.resend(inv).await?;
+        // A scheduled run also checks what is still told of, whatever names it now.
+        let named = self.policy.certificates.named(&self.policy.databases);
+        let unwatched: Vec<String> = match &trigger {
+            Trigger::Schedule { .. } => self
+                .registry()
+                .await?
+                .targets
+                .into_iter()
+                .filter(|t| !named.contains(t))
+                .collect(),
+            Trigger::Acm { .. } => Vec::new(),
+        };
+        let extra: Vec<String> = unwatched
+            .iter()
+            .filter(|t| t.contains(":acm:"))
+            .cloned()
+            .collect();
+        let seen = self.sources.observe(self.policy, &trigger, &extra).await;
+        let findings = findings(&seen, &named, &unwatched, inv.now);
 
         let mut rows = Vec::new();
         let mut first_error = None;
@@ -137,86 +198,21 @@ where
         )
     }
 
-    /// Tells what is new about one finding, once, and remembers it.
-    async fn settle(
-        &self,
-        f: &Finding,
-        trigger: &Trigger,
-        inv: &Invocation,
-    ) -> Result<Value, CertwatchError> {
-        let pk = format!("certwatch#{}", key_part(&f.target));
-        let sk = format!("told{}", self.mode().key_suffix());
-        let (before, version) = match versioned::load::<Told, _>(&self.ledger, &pk, &sk)
-            .await
-            .map_err(CertwatchError::Ledger)?
-        {
-            Some((told, v)) => (told, Some(v)),
-            None => (Told::default(), None),
+    /// Notices a failed run kept but could not send (the claim's outbox), sent now.
+    async fn resend(&self, inv: &Invocation) -> Result<(), CertwatchError> {
+        let once = Once {
+            ledger: &self.ledger,
+            notifier: &self.notifier,
+            mode: self.mode(),
         };
-        let now: BTreeSet<String> = f.conditions.iter().map(|c| c.code.clone()).collect();
-        let change = change(&before, &now);
-        let said = match &change {
-            Change::Quiet => return Ok(report::row(f, "quiet")),
-            Change::Eased => None,
-            Change::Raised(new) => Some(notice::raised(f, new, &before)),
-            Change::Resolved => Some(notice::resolved(f, &before)),
-        };
-        let what = report::change_name(&change);
-        match said {
-            Some(n) => {
-                // Keyed by the version told of: two runs seeing the same change tell it once.
-                let key = format!("{pk}#v{}", version.unwrap_or(0));
-                let once = Once {
-                    ledger: &self.ledger,
-                    notifier: &self.notifier,
-                    mode: self.mode(),
-                };
-                let work = async {
-                    match self.record(&pk, f, what, trigger, inv).await {
-                        Ok(()) => Settle::Done((), Some(n)),
-                        Err(e) => Settle::Retry(e, None),
-                    }
-                };
-                once.run(&key, inv, work).await?;
-            }
-            None => self.record(&pk, f, what, trigger, inv).await?,
-        }
-        let after = told_after(&before, f, inv.now);
-        // Another run that wrote first remembered the same change: nothing more to do.
-        versioned::save(&self.ledger, &pk, &sk, &after, version)
+        let keys = self
+            .ledger
+            .unsent(self.mode(), inv.now, RESEND_PER_RUN)
             .await
             .map_err(CertwatchError::Ledger)?;
-        Ok(report::row(f, what))
-    }
-
-    async fn record(
-        &self,
-        pk: &str,
-        f: &Finding,
-        change: &str,
-        trigger: &Trigger,
-        inv: &Invocation,
-    ) -> Result<(), CertwatchError> {
-        let item = json!({
-            "at": inv.now.to_rfc3339(),
-            "job": "certwatch",
-            "target": f.target,
-            "change": change,
-            "severity": f.severity().map(|s| s.as_str()),
-            "conditions": f.conditions.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
-            "days": f.days,
-            "trigger": report::trigger(trigger),
-            "request_id": inv.request_id,
-            "dry_run": self.dry_run,
-        });
-        let sk = format!(
-            "decision#{}{}",
-            inv.now.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-            self.mode().key_suffix()
-        );
-        self.ledger
-            .record(pk, &sk, &item)
-            .await
-            .map_err(CertwatchError::Ledger)
+        for key in keys.iter().filter(|k| k.starts_with("certwatch#")) {
+            once.resend(key, inv).await?;
+        }
+        Ok(())
     }
 }

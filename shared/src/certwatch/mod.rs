@@ -6,7 +6,8 @@
 //! | read listeners, then certificates, endpoints and databases at once | `observe` |
 //! | judge each against the guide's thresholds, pure | `assess`, `served` |
 //! | decide what is new to tell, pure | `announce` |
-//! | tell once, remember, record | `job`, `notice` |
+//! | tell once, remember, record | `tell`, `notice` |
+//! | the run, top to bottom | `job` |
 //! | the run's answer and its EMF metrics | `report` |
 //! | what a cold start builds, and the ports for one invocation | `app` |
 
@@ -17,6 +18,7 @@ mod notice;
 pub mod observe;
 mod report;
 pub mod served;
+mod tell;
 pub mod trigger;
 
 #[cfg(feature = "certwatch")]

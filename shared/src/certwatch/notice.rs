@@ -9,11 +9,15 @@ use super::assess::{Finding, Kind};
 use crate::model::{subject_line, Action, Notification, Outcome, Severity};
 
 fn noun(f: &Finding) -> String {
+    noun_of(f, &f.label)
+}
+
+fn noun_of(f: &Finding, label: &str) -> String {
     match f.kind {
-        Kind::Acm => format!("certificate {}", f.label),
-        Kind::Endpoint => format!("endpoint {}", f.label),
-        Kind::Database => f.label.clone(),
-        Kind::LoadBalancer => format!("load balancer {}", f.label),
+        Kind::Acm => format!("certificate {label}"),
+        Kind::Endpoint => format!("endpoint {label}"),
+        Kind::Database => label.to_owned(),
+        Kind::LoadBalancer => format!("load balancer {label}"),
     }
 }
 
@@ -24,7 +28,11 @@ pub fn raised(f: &Finding, new: &[String], before: &Told) -> Notification {
         .iter()
         .filter(|c| new.contains(&c.code))
         .min_by_key(|c| c.severity);
-    let severity = f.severity().unwrap_or(Severity::Sev3);
+    // As urgent as what is new: what was told before was paged for already.
+    let severity = worst_new
+        .map(|c| c.severity)
+        .or(f.severity())
+        .unwrap_or(Severity::Sev3);
     let headline = worst_new.map(|c| c.says.clone()).unwrap_or_default();
     let mut text = format!(
         "{} {headline}\n\nTarget:   {}\nSeverity: {severity}\nAction:   notify → no_action (certwatch reads and tells; it changes nothing)\n\nWhat holds now:\n",
@@ -59,19 +67,23 @@ pub fn raised(f: &Finding, new: &[String], before: &Told) -> Notification {
 pub fn resolved(f: &Finding, before: &Told) -> Notification {
     let severity = before.severity.unwrap_or(Severity::Sev3);
     let now = match f.days {
+        _ if f.facts["no_longer_watched"] == true => {
+            "resolved: no longer watched (nothing names it, or it no longer exists)".to_owned()
+        }
         Some(d) => format!("resolved: {}", super::assess::in_days(d)),
         None => "resolved".to_owned(),
     };
     let was: Vec<&str> = before.conditions.iter().map(String::as_str).collect();
+    let noun = noun_of(f, before.label.as_deref().unwrap_or(&f.label));
     let text = format!(
         "{} {now}\n\nTarget:   {}\nSeverity: {severity} (as told before)\nAction:   notify → no_action\n\nNo longer holds: {}\nTold since: {}\n",
-        noun(f),
+        noun,
         f.target,
         was.join(", "),
         before.since.map(|t| t.to_rfc3339()).unwrap_or_else(|| "unknown".into())
     );
     Notification {
-        subject: subject_line(severity, &noun(f), &now, ""),
+        subject: subject_line(severity, &noun, &now, ""),
         severity,
         action: Action::Notify,
         outcome: Outcome::NoAction.attribute().to_owned(),

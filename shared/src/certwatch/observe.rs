@@ -33,8 +33,8 @@ impl<T> From<Result<Option<T>, PortError>> for Seen<T> {
 pub struct Observed {
     pub certificates: Vec<(String, Seen<AcmCert>)>,
     pub listeners: Vec<ListenerCert>,
-    /// Load balancers whose listeners could not be read, and why.
-    pub unread_load_balancers: Vec<(String, String)>,
+    /// Each load balancer: read, or why its listeners could not be.
+    pub load_balancers: Vec<(String, Result<(), String>)>,
     pub served: Vec<(Endpoint, Result<Served, String>)>,
     pub databases: Vec<(String, Seen<DbState>)>,
 }
@@ -69,8 +69,9 @@ where
     D: Databases,
     S: Dns,
 {
-    pub async fn observe(&self, policy: &Policy, trigger: &Trigger) -> Observed {
-        let mut o = self.read(policy, trigger).await;
+    /// `extra`: certificates to read besides those the policy and the listeners name.
+    pub async fn observe(&self, policy: &Policy, trigger: &Trigger, extra: &[String]) -> Observed {
+        let mut o = self.read(policy, trigger, extra).await;
         self.check_dns(&mut o.certificates).await;
         o
     }
@@ -97,7 +98,7 @@ where
         }
     }
 
-    async fn read(&self, policy: &Policy, trigger: &Trigger) -> Observed {
+    async fn read(&self, policy: &Policy, trigger: &Trigger, extra: &[String]) -> Observed {
         if let Trigger::Acm { certificate, .. } = trigger {
             let seen = self.certificates.describe(certificate).await.into();
             return Observed {
@@ -115,16 +116,20 @@ where
         .await;
         for (lb, r) in cp.load_balancers.iter().zip(listed) {
             match r {
-                Ok(certs) => o.listeners.extend(certs),
-                Err(e) => o.unread_load_balancers.push((lb.clone(), e.0)),
+                Ok(certs) => {
+                    o.listeners.extend(certs);
+                    o.load_balancers.push((lb.clone(), Ok(())));
+                }
+                Err(e) => o.load_balancers.push((lb.clone(), Err(e.0))),
             }
         }
         let mut arns: Vec<String> = cp.acm.clone();
-        for l in &o.listeners {
-            // A listener may present an IAM server certificate: ACM knows nothing of it, and the
-            // endpoint probe still reads what is served.
-            if l.certificate.contains(":acm:") && !arns.contains(&l.certificate) {
-                arns.push(l.certificate.clone());
+        // A listener may present an IAM server certificate: ACM knows nothing of it, and the
+        // endpoint probe still reads what is served.
+        let listed = o.listeners.iter().map(|l| &l.certificate);
+        for arn in listed.chain(extra) {
+            if arn.contains(":acm:") && !arns.contains(arn) {
+                arns.push(arn.clone());
             }
         }
         let (certs, served, dbs) = tokio::join!(

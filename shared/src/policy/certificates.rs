@@ -45,6 +45,19 @@ pub struct CertificatePolicy {
     pub extra_ca_file: Option<String>,
 }
 
+impl CertificatePolicy {
+    /// Every target the policy names: certificates, load balancers, endpoints, and `databases`.
+    pub fn named(&self, databases: &[crate::model::Database]) -> Vec<String> {
+        self.acm
+            .iter()
+            .chain(&self.load_balancers)
+            .cloned()
+            .chain(self.endpoints.iter().map(|e| e.url.clone()))
+            .chain(databases.iter().map(|d| d.id.clone()))
+            .collect()
+    }
+}
+
 /// An endpoint to probe: `https://host[:port]`, a path being ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -63,18 +76,33 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(format!("{url:?}: credentials in the URL are not accepted"));
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|p| *p > 0)
-                    .ok_or_else(|| format!("{url:?}: port {p:?} is not a port number"))?;
-                (h, port)
+        // `[v6]` or `[v6]:port`; else `host` or `host:port`.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (host, rest) = v6
+                    .split_once(']')
+                    .ok_or_else(|| format!("{url:?}: an IPv6 address needs its closing ]"))?;
+                let port = match rest {
+                    "" => None,
+                    r => Some(r.strip_prefix(':').ok_or_else(|| {
+                        format!("{url:?}: expected :port after the IPv6 address")
+                    })?),
+                };
+                (host, port)
             }
-            _ => (authority, 443),
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = match port {
+            None => 443,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("{url:?}: port {p:?} is not a port number"))?,
+        };
         let valid = !host.is_empty()
             && host
                 .chars()

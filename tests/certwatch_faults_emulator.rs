@@ -1,0 +1,156 @@
+//! `certwatch` under faults the emulator cannot make (a proxy in front of it: throttling, an SNS
+//! that does not answer) and over time: what was told is neither lost, nor told twice, nor left
+//! open when nothing names it any more.
+
+use axiom_ops::certwatch::CertwatchApp;
+use axiom_ops::runtime::{Invocation, Job};
+use integration_tests::certwatch::{app, inv, policy, run, schedule, DB};
+use integration_tests::{proxied, Env, TestResult};
+use testkit::fault_proxy::Fault;
+use testkit::pki::{import, Pki};
+
+const DESCRIBE_CERTIFICATE: &str = "CertificateManager.DescribeCertificate";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_read_neither_ends_nor_retells_what_was_told() -> TestResult {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    let pki = Pki::new();
+    let twenty = import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["twenty.axiomcore.test"], 20),
+        None,
+    )
+    .await;
+    let (proxy, sdk) = proxied(&env).await?;
+    let mut c = env.config(false);
+    c.policy = policy(&[&twenty], &[], &[], &pki);
+    let app =
+        axiom_ops::runtime::Job::build(c, &sdk).map(|a: axiom_ops::certwatch::CertwatchApp| a)?;
+
+    run(&app, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].attributes["severity"], "SEV2");
+
+    // ACM throttles every try: told (SEV3), and the run fails so Lambda retries it.
+    proxy.inject(DESCRIBE_CERTIFICATE, Fault::Throttle, None);
+    let e = axiom_ops::runtime::Job::handle(
+        &app,
+        &schedule(),
+        &integration_tests::certwatch::inv(),
+        false,
+    )
+    .await
+    .expect_err("unreadable");
+    assert!(e.to_string().contains(&twenty), "{e}");
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].attributes["severity"], "SEV3");
+
+    // Readable again, still 20 days out: the SEV2 was told already, nothing is said.
+    proxy.clear();
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty(), "the SEV2 is not told twice");
+    // Renewed: resolved, once.
+    import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["twenty.axiomcore.test"], 300),
+        Some(&twenty),
+    )
+    .await;
+    run(&app, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert!(
+        inbox[0].subject.contains("resolved"),
+        "{}",
+        inbox[0].subject
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_sns_did_not_take_is_sent_by_the_next_run_once() -> TestResult {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    let pki = Pki::new();
+    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let (proxy, sdk) = proxied(&env).await?;
+    let mut c = env.config(false);
+    c.policy = policy(&[&five], &[], &[], &pki);
+    let app = CertwatchApp::build(c, &sdk)?;
+
+    proxy.inject("Publish", Fault::Unavailable, None);
+    let e = axiom_ops::runtime::Job::handle(
+        &app,
+        &schedule(),
+        &integration_tests::certwatch::inv(),
+        false,
+    )
+    .await
+    .expect_err("the notice could not be sent");
+    assert!(e.to_string().contains("notify"), "{e}");
+    assert!(env.inbox().await.is_empty());
+
+    // The retry (here: the next run, once the failed one's claim has lapsed) sends the kept
+    // notice; it does not tell it again as new.
+    proxy.clear();
+    let later = Invocation {
+        now: chrono::Utc::now() + chrono::TimeDelta::minutes(5),
+        ..inv()
+    };
+    app.handle(&schedule(), &later, false).await?;
+    let inbox = env.inbox().await;
+    assert_eq!(
+        inbox.len(),
+        1,
+        "{:?}",
+        inbox.iter().map(|n| &n.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(inbox[0].attributes["target"], five);
+    assert_eq!(inbox[0].attributes["severity"], "SEV1");
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty(), "sent once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn what_nothing_names_any_more_is_resolved_once() -> TestResult {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    let pki = Pki::new();
+    let old = import(&env.sdk, &pki, &pki.leaf(&["api.axiomcore.test"], 5), None).await;
+    let new = import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["api.axiomcore.test"], 300),
+        None,
+    )
+    .await;
+    run(&app(&env, policy(&[&old], &[], &[], &pki)), schedule()).await;
+    assert_eq!(env.inbox().await.len(), 1);
+
+    // The team swaps in a new certificate and the policy follows: the old one is no longer
+    // watched, and its page ends.
+    let swapped = app(&env, policy(&[&new], &[], &[], &pki));
+    run(&swapped, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(
+        inbox.len(),
+        1,
+        "{:?}",
+        inbox.iter().map(|n| &n.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(inbox[0].attributes["target"], old);
+    assert!(
+        inbox[0].subject.contains("no longer watched"),
+        "{}",
+        inbox[0].subject
+    );
+    run(&swapped, schedule()).await;
+    assert!(env.inbox().await.is_empty());
+    Ok(())
+}
