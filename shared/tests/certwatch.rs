@@ -206,6 +206,11 @@ fn an_endpoint_is_judged_by_what_it_serves() {
         (codes(&f), f.severity()),
         (vec!["unreachable"], Some(Severity::Sev3))
     );
+    // ACM gave no fingerprint (validation pending): no comparison, no mismatch.
+    let mut pending = acm.clone();
+    pending.fingerprint = None;
+    let f = endpoint(Ok(served_cert(300, &"bb".repeat(32))), &[&pending]);
+    assert!(f.conditions.is_empty(), "{:?}", codes(&f));
     // Nothing in ACM to compare with: judged on its own.
     assert!(endpoint(Ok(served_cert(300, &same)), &[])
         .conditions

@@ -78,8 +78,11 @@ pub fn findings(
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let certs = seen.found();
-    let watched =
-        |arn: &String| named.contains(arn) || seen.listeners.iter().any(|l| &l.certificate == arn);
+    // With a load balancer unread, any certificate may still be on its listeners.
+    let blind = seen.load_balancers.iter().any(|(_, read)| read.is_err());
+    let watched = |arn: &String| {
+        blind || named.contains(arn) || seen.listeners.iter().any(|l| &l.certificate == arn)
+    };
     let mut out: Vec<Finding> = seen
         .certificates
         .iter()
