@@ -6,28 +6,34 @@ use axiom_ops::certwatch::CertwatchApp;
 use axiom_ops::runtime::{Invocation, Job};
 use integration_tests::certwatch::{app, inv, policy, run, schedule, DB};
 use integration_tests::{proxied, Env, TestResult};
-use testkit::fault_proxy::Fault;
+use testkit::fault_proxy::{Fault, FaultProxy};
 use testkit::pki::{import, Pki};
+
+type Setup<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The emulator, the database, a CA, and one certificate `days` from expiry imported into ACM.
+async fn with_certificate(name: &str, days: i64) -> Setup<(Env, Pki, String)> {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    let pki = Pki::new();
+    let arn = import(&env.sdk, &pki, &pki.leaf(&[name], days), None).await;
+    Ok((env, pki, arn))
+}
+
+/// certwatch watching `arn`, reaching AWS through a proxy that injects faults.
+async fn through_proxy(env: &Env, pki: &Pki, arn: &str) -> Setup<(FaultProxy, CertwatchApp)> {
+    let (proxy, sdk) = proxied(env).await?;
+    let mut c = env.config(false);
+    c.policy = policy(&[arn], &[], &[], pki);
+    Ok((proxy, CertwatchApp::build(c, &sdk)?))
+}
 
 const DESCRIBE_CERTIFICATE: &str = "CertificateManager.DescribeCertificate";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_read_neither_ends_nor_retells_what_was_told() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let twenty = import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["twenty.axiomcore.test"], 20),
-        None,
-    )
-    .await;
-    let (proxy, sdk) = proxied(&env).await?;
-    let mut c = env.config(false);
-    c.policy = policy(&[&twenty], &[], &[], &pki);
-    let app =
-        axiom_ops::runtime::Job::build(c, &sdk).map(|a: axiom_ops::certwatch::CertwatchApp| a)?;
+    let (env, pki, twenty) = with_certificate("twenty.axiomcore.test", 20).await?;
+    let (proxy, app) = through_proxy(&env, &pki, &twenty).await?;
 
     run(&app, schedule()).await;
     let inbox = env.inbox().await;
@@ -36,14 +42,10 @@ async fn a_failed_read_neither_ends_nor_retells_what_was_told() -> TestResult {
 
     // ACM throttles every try: told (SEV3), and the run fails so Lambda retries it.
     proxy.inject(DESCRIBE_CERTIFICATE, Fault::Throttle, None);
-    let e = axiom_ops::runtime::Job::handle(
-        &app,
-        &schedule(),
-        &integration_tests::certwatch::inv(),
-        false,
-    )
-    .await
-    .expect_err("unreadable");
+    let e = app
+        .handle(&schedule(), &inv(), false)
+        .await
+        .expect_err("unreadable");
     assert!(e.to_string().contains(&twenty), "{e}");
     let inbox = env.inbox().await;
     assert_eq!(inbox.len(), 1);
@@ -74,24 +76,14 @@ async fn a_failed_read_neither_ends_nor_retells_what_was_told() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notice_sns_did_not_take_is_sent_by_the_next_run_once() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
-    let (proxy, sdk) = proxied(&env).await?;
-    let mut c = env.config(false);
-    c.policy = policy(&[&five], &[], &[], &pki);
-    let app = CertwatchApp::build(c, &sdk)?;
+    let (env, pki, five) = with_certificate("five.axiomcore.test", 5).await?;
+    let (proxy, app) = through_proxy(&env, &pki, &five).await?;
 
     proxy.inject("Publish", Fault::Unavailable, None);
-    let e = axiom_ops::runtime::Job::handle(
-        &app,
-        &schedule(),
-        &integration_tests::certwatch::inv(),
-        false,
-    )
-    .await
-    .expect_err("the notice could not be sent");
+    let e = app
+        .handle(&schedule(), &inv(), false)
+        .await
+        .expect_err("the notice could not be sent");
     assert!(e.to_string().contains("notify"), "{e}");
     assert!(env.inbox().await.is_empty());
 

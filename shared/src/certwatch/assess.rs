@@ -68,6 +68,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Nothing wrong yet, nothing read yet but `facts`.
+    pub fn new(target: &str, label: String, kind: Kind, facts: Value) -> Finding {
+        Finding {
+            target: target.to_owned(),
+            label,
+            kind,
+            days: None,
+            not_after: None,
+            conditions: Vec::new(),
+            facts,
+        }
+    }
+
     pub fn severity(&self) -> Option<Severity> {
         self.conditions.iter().map(|c| c.severity).min()
     }
@@ -114,7 +127,7 @@ fn expiry_condition(
     })
 }
 
-fn condition(code: &str, severity: Severity, says: String, next: String) -> Condition {
+pub(super) fn condition(code: &str, severity: Severity, says: String, next: String) -> Condition {
     Condition {
         code: code.to_owned(),
         severity,
@@ -186,15 +199,12 @@ fn missing_records(c: &AcmCert) -> Vec<String> {
 }
 
 pub fn acm(arn: &str, seen: &Seen<AcmCert>, now: DateTime<Utc>) -> Finding {
-    let mut f = Finding {
-        target: arn.to_owned(),
-        label: format!("certificate {}", short_arn(arn)),
-        kind: Kind::Acm,
-        days: None,
-        not_after: None,
-        conditions: Vec::new(),
-        facts: json!({ "certificate": arn }),
-    };
+    let mut f = Finding::new(
+        arn,
+        short_arn(arn),
+        Kind::Acm,
+        json!({ "certificate": arn }),
+    );
     let c = match seen {
         Seen::Unreadable(why) => {
             f.conditions.push(condition(
@@ -265,7 +275,7 @@ pub fn acm(arn: &str, seen: &Seen<AcmCert>, now: DateTime<Utc>) -> Finding {
 }
 
 /// `…certificate/1234abcd-…` is long: the subject keeps the id's last 8 characters.
-fn short_arn(arn: &str) -> String {
+pub(super) fn short_arn(arn: &str) -> String {
     let id = arn.rsplit_once('/').map_or(arn, |(_, id)| id);
     let tail: Vec<char> = id.chars().rev().take(9).collect();
     if tail.len() <= 8 {
@@ -276,15 +286,8 @@ fn short_arn(arn: &str) -> String {
 }
 
 pub fn database(id: &str, seen: &Seen<DbState>, now: DateTime<Utc>) -> Finding {
-    let mut f = Finding {
-        target: id.to_owned(),
-        label: format!("database {id}"),
-        kind: Kind::Database,
-        days: None,
-        not_after: None,
-        conditions: Vec::new(),
-        facts: json!({ "database": id }),
-    };
+    let facts = json!({ "database": id });
+    let mut f = Finding::new(id, format!("database {id}"), Kind::Database, facts);
     let db = match seen {
         Seen::Unreadable(why) => {
             f.conditions.push(condition(
@@ -346,17 +349,13 @@ pub fn load_balancer(arn: &str, unread: Option<&String>) -> Finding {
             ),
         )],
     };
+    let label = arn
+        .split_once("loadbalancer/")
+        .map_or(arn, |(_, name)| name);
+    let facts = json!({ "load_balancer": arn, "error": unread });
     Finding {
-        target: arn.to_owned(),
-        label: arn
-            .split_once("loadbalancer/")
-            .map_or(arn, |(_, name)| name)
-            .to_owned(),
-        kind: Kind::LoadBalancer,
-        days: None,
-        not_after: None,
         conditions,
-        facts: json!({ "load_balancer": arn, "error": unread }),
+        ..Finding::new(arn, label.to_owned(), Kind::LoadBalancer, facts)
     }
 }
 

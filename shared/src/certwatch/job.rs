@@ -116,24 +116,17 @@ pub fn findings(
 }
 
 fn no_longer_watched(target: &str) -> Finding {
-    let kind = if target.starts_with("https://") {
-        Kind::Endpoint
-    } else if target.contains(":elasticloadbalancing:") {
-        Kind::LoadBalancer
+    let (kind, label) = if target.starts_with("https://") {
+        (Kind::Endpoint, target.to_owned())
+    } else if let Some((_, name)) = target.split_once(":loadbalancer/") {
+        (Kind::LoadBalancer, name.to_owned())
     } else if target.contains(":acm:") {
-        Kind::Acm
+        (Kind::Acm, assess::short_arn(target))
     } else {
-        Kind::Database
+        (Kind::Database, format!("database {target}"))
     };
-    Finding {
-        target: target.to_owned(),
-        label: target.to_owned(),
-        kind,
-        days: None,
-        not_after: None,
-        conditions: Vec::new(),
-        facts: json!({ "target": target, "no_longer_watched": true }),
-    }
+    let facts = json!({ "target": target, "no_longer_watched": true });
+    Finding::new(target, label, kind, facts)
 }
 
 impl<C, L, P, D, S, G, N> CertwatchJob<'_, C, L, P, D, S, G, N>

@@ -46,21 +46,20 @@ pub fn raised(f: &Finding, new: &[String], before: &Told) -> Notification {
             c.severity, c.says, c.next
         ));
     }
-    Notification {
-        subject: subject_line(severity, &noun(f), &headline, ""),
+    notice(
         severity,
-        action: Action::Notify,
-        outcome: Outcome::NoAction.attribute().to_owned(),
-        target: f.target.clone(),
+        &noun(f),
+        &headline,
+        f,
         text,
-        json: json!({
+        json!({
             "job": "certwatch",
             "change": "raised",
             "new": new,
             "previously": before.conditions,
             "finding": f,
         }),
-    }
+    )
 }
 
 /// Everything told of is over.
@@ -82,19 +81,38 @@ pub fn resolved(f: &Finding, before: &Told) -> Notification {
         was.join(", "),
         before.since.map(|t| t.to_rfc3339()).unwrap_or_else(|| "unknown".into())
     );
-    Notification {
-        subject: subject_line(severity, &noun, &now, ""),
+    notice(
         severity,
-        action: Action::Notify,
-        outcome: Outcome::NoAction.attribute().to_owned(),
-        target: f.target.clone(),
+        &noun,
+        &now,
+        f,
         text,
-        json: json!({
+        json!({
             "job": "certwatch",
             "change": "resolved",
             "previously": before.conditions,
             "told_since": before.since,
             "finding": f,
         }),
+    )
+}
+
+/// certwatch only reads and tells: every notice is `notify → no_action`.
+fn notice(
+    severity: Severity,
+    noun: &str,
+    headline: &str,
+    f: &Finding,
+    text: String,
+    json: serde_json::Value,
+) -> Notification {
+    Notification {
+        subject: subject_line(severity, noun, headline, ""),
+        severity,
+        action: Action::Notify,
+        outcome: Outcome::NoAction.attribute().to_owned(),
+        target: f.target.clone(),
+        text,
+        json,
     }
 }

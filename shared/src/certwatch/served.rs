@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::assess::{days_left, expiry, Condition, Finding, Kind};
+use super::assess::{condition, days_left, expiry, Finding, Kind};
 use crate::model::{AcmCert, ListenerCert, Served, Severity};
 
 /// The ACM certificates an endpoint is expected to serve: those of the policy's load balancers'
@@ -34,15 +34,6 @@ fn names_of(c: &AcmCert) -> Vec<String> {
     names
 }
 
-fn condition(code: &str, severity: Severity, says: String, next: String) -> Condition {
-    Condition {
-        code: code.to_owned(),
-        severity,
-        says,
-        next,
-    }
-}
-
 pub fn endpoint(
     url: &str,
     host: &str,
@@ -50,15 +41,8 @@ pub fn endpoint(
     expected: &[&AcmCert],
     now: DateTime<Utc>,
 ) -> Finding {
-    let mut f = Finding {
-        target: url.to_owned(),
-        label: host.to_owned(),
-        kind: Kind::Endpoint,
-        days: None,
-        not_after: None,
-        conditions: Vec::new(),
-        facts: json!({ "endpoint": url }),
-    };
+    let facts = json!({ "endpoint": url });
+    let mut f = Finding::new(url, host.to_owned(), Kind::Endpoint, facts);
     let s = match seen {
         Ok(s) => s,
         Err(why) => {
