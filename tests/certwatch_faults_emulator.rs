@@ -146,3 +146,42 @@ async fn what_nothing_names_any_more_is_resolved_once() -> TestResult {
     assert!(env.inbox().await.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_telling_sent_but_not_remembered_is_remembered_not_retold() -> TestResult {
+    let (env, pki, five) = with_certificate("five.axiomcore.test", 5).await?;
+    let (proxy, app) = through_proxy(&env, &pki, &five).await?;
+    // Every write of what was told (the target's record and the registry) fails: the notice
+    // has gone out by then.
+    proxy.inject_when("PutItem", Some("\"told\""), Fault::Unavailable, None);
+    let e = app
+        .handle(&schedule(), &inv(), false)
+        .await
+        .expect_err("not remembered");
+    assert!(e.to_string().contains("ledger"), "{e}");
+    assert_eq!(env.inbox().await.len(), 1, "told");
+
+    // The retry finds the same change, already told: it remembers it and says nothing more.
+    proxy.clear();
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty(), "not told twice");
+    run(&app, schedule()).await;
+    assert!(env.inbox().await.is_empty());
+    // And it is remembered: a renewal resolves it.
+    import(
+        &env.sdk,
+        &pki,
+        &pki.leaf(&["five.axiomcore.test"], 300),
+        Some(&five),
+    )
+    .await;
+    run(&app, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert!(
+        inbox[0].subject.contains("resolved"),
+        "{}",
+        inbox[0].subject
+    );
+    Ok(())
+}

@@ -164,6 +164,7 @@ async fn drive(app: &MaintenanceApp, dry_run: bool) -> Vec<Value> {
         let inv = Invocation {
             request_id: "sfn".into(),
             deadline: Some(std::time::Instant::now() + std::time::Duration::from_secs(60)),
+            started: std::time::Instant::now(),
             now,
             home: Default::default(),
         };
@@ -253,6 +254,7 @@ async fn a_window_from_notice_to_report_restores_everything() -> TestResult {
             &Invocation {
                 request_id: "retry".into(),
                 deadline: None,
+                started: std::time::Instant::now(),
                 now: start() + Duration::hours(1),
                 home: Default::default(),
             },
@@ -442,6 +444,7 @@ async fn a_caught_errors_cause_is_in_the_rollback_notice() -> TestResult {
     let at = |now| Invocation {
         request_id: "sfn".into(),
         deadline: None,
+        started: std::time::Instant::now(),
         now,
         home: Default::default(),
     };

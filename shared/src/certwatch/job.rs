@@ -87,7 +87,8 @@ pub fn findings(
         .certificates
         .iter()
         .map(|(arn, s)| match s {
-            Seen::Missing if !watched(arn) => no_longer_watched(arn),
+            // A deleted certificate is on no listener, seen or not.
+            Seen::Missing if !named.contains(arn) => no_longer_watched(arn),
             Seen::Found(c) if !watched(arn) && c.in_use_by.is_empty() => no_longer_watched(arn),
             s => assess::acm(arn, s, now),
         })

@@ -1,6 +1,8 @@
-//! Telling once, and remembering: per target, what was told lives in the ledger (versioned);
-//! a change is claimed (`Once`), recorded, remembered, then announced — in that order, so the
-//! claim's kept notice is what a retry resends, and a new run never tells it again.
+//! Telling once, and remembering: per target, what was told lives in the ledger (versioned).
+//! A change is claimed (`Once`, keyed by the version and the change), recorded, kept with its
+//! claim and announced; only then is it remembered. Whatever step fails, the retry computes the
+//! same change from the same version, so it finds the same claim: a kept notice is sent again,
+//! a sent one only remembered — never told as new a second time, never forgotten unsent.
 
 use serde_json::{json, Value};
 
@@ -53,9 +55,23 @@ where
         let what = report::change_name(&change);
         let after = told_after(&before, &now, f, inv.now);
         let said = match &change {
-            Change::Quiet => return Ok(report::row(f, what)),
+            Change::Quiet => {
+                // Remembered as over but still listed (a run failed in between): take it off.
+                if before.conditions.is_empty() && f.facts["no_longer_watched"] == true {
+                    self.list(&f.target, false).await?;
+                }
+                return Ok(report::row(f, what));
+            }
             Change::Eased => {
-                self.record(&pk, version, f, what, trigger, inv).await?;
+                self.record(
+                    &pk,
+                    &claim_key(&pk, version, &change),
+                    f,
+                    what,
+                    trigger,
+                    inv,
+                )
+                .await?;
                 // Lost to another run: it remembered at least as much.
                 versioned::save(&self.ledger, &pk, &sk, &after, version)
                     .await
@@ -70,33 +86,35 @@ where
             notifier: &self.notifier,
             mode: self.mode(),
         };
+        let key = claim_key(&pk, version, &change);
         let work = async {
-            let remembered = async {
-                self.record(&pk, version, f, what, trigger, inv).await?;
-                self.list(&f.target, !now.is_empty()).await?;
-                match versioned::save(&self.ledger, &pk, &sk, &after, version).await {
-                    Ok(true) => Ok(()),
-                    Ok(false) => Err(CertwatchError::Contention(f.target.clone())),
-                    Err(e) => Err(CertwatchError::Ledger(e)),
-                }
-            };
-            match remembered.await {
+            match self.record(&pk, &key, f, what, trigger, inv).await {
                 Ok(()) => Settle::Done((), Some(said)),
                 Err(e) => Settle::Retry(e, None),
             }
         };
-        // A duplicate is another run's telling of this very change: it remembers it, or releases
-        // the claim for a retry to tell.
-        once.run(&claim_key(&pk, version, &change), inv, work)
-            .await?;
+        // Fresh, resent or a duplicate, it has been told (or is being told by the run holding
+        // the claim, which remembers the same): remember it. Listed before it is remembered, and
+        // taken off only after, so a failure between the two leaves it listed, never lost.
+        once.run(&key, inv, work).await?;
+        if !now.is_empty() {
+            self.list(&f.target, true).await?;
+        }
+        // Lost to another run: it remembered the same change, from the same version.
+        versioned::save(&self.ledger, &pk, &sk, &after, version)
+            .await
+            .map_err(CertwatchError::Ledger)?;
+        if now.is_empty() {
+            self.list(&f.target, false).await?;
+        }
         Ok(report::row(f, what))
     }
 
-    /// Written once per version of a target's state: a retried telling records it once.
+    /// Written once per telling (its claim key): a retried telling records it once.
     async fn record(
         &self,
         pk: &str,
-        version: Option<u64>,
+        key: &str,
         f: &Finding,
         change: &str,
         trigger: &Trigger,
@@ -114,11 +132,8 @@ where
             "request_id": inv.request_id,
             "dry_run": self.dry_run,
         });
-        let sk = format!(
-            "decision#v{:08}{}",
-            version.unwrap_or(0),
-            self.mode().key_suffix()
-        );
+        let telling = key.strip_prefix(pk).unwrap_or(key);
+        let sk = format!("decision{telling}{}", self.mode().key_suffix());
         self.ledger
             .record(pk, &sk, &item)
             .await

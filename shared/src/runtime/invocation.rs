@@ -8,6 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 pub struct Invocation {
     pub request_id: String,
     pub deadline: Option<Instant>,
+    /// When the invocation began, on the clock `deadline` is read by: `now` is this instant.
+    pub started: Instant,
     pub now: DateTime<Utc>,
     /// The account and region the function runs in: events naming others are not believed.
     pub home: Home,
@@ -42,6 +44,7 @@ impl Invocation {
             request_id: request_id.to_owned(),
             deadline: (deadline_ms > 0)
                 .then(|| Instant::now() + std::time::Duration::from_millis(left_ms)),
+            started: Instant::now(),
             now,
             home: Home::of_arn(function_arn),
         }
@@ -51,6 +54,7 @@ impl Invocation {
         Invocation {
             request_id: request_id.to_owned(),
             deadline: Some(Instant::now() + timeout),
+            started: Instant::now(),
             now: Utc::now(),
             home: Home::default(),
         }
@@ -66,18 +70,29 @@ impl Invocation {
     }
 
     /// How long a claim holds: until the invocation's deadline, after which a retry may take it.
+    /// Measured from the invocation's start (`now`), whenever the claim is made: a claim made
+    /// late in the invocation still holds to its end.
     pub fn lease_until(&self) -> DateTime<Utc> {
-        let left = self
+        let length = self
             .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+            .map(|d| d.saturating_duration_since(self.started))
             .unwrap_or(std::time::Duration::from_secs(900));
-        self.now + Duration::from_std(left).unwrap_or(Duration::minutes(15))
+        self.now + Duration::from_std(length).unwrap_or(Duration::minutes(15))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_claim_still_holds_to_the_deadline() {
+        let mut inv = Invocation::local("t", std::time::Duration::from_secs(60));
+        // As if the claim were made 35 s into the invocation.
+        inv.started -= std::time::Duration::from_secs(35);
+        inv.deadline = Some(inv.started + std::time::Duration::from_secs(60));
+        assert_eq!((inv.lease_until() - inv.now).num_seconds(), 60);
+    }
 
     #[test]
     fn home_is_read_from_the_function_arn() {
