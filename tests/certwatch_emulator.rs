@@ -4,27 +4,19 @@
 
 use axiom_ops::certwatch::CertwatchApp;
 use axiom_ops::runtime::Job;
-use integration_tests::certwatch::{app, inv, policy, run, schedule, to, DB};
-use integration_tests::{Env, TestResult};
+use integration_tests::certwatch::{app, certificate, inv, policy, run, schedule, seeded, to, DB};
+use integration_tests::TestResult;
 use serde_json::Value;
-use testkit::pki::{import, serve, Pki};
+use testkit::pki::serve;
 
 #[tokio::test]
 async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
-    let twenty = import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["twenty.axiomcore.test"], 20),
-        None,
-    )
-    .await;
+    let (env, pki) = seeded().await?;
+    let five = certificate(&env, &pki, "five.axiomcore.test", 5, None).await;
+    let twenty = certificate(&env, &pki, "twenty.axiomcore.test", 20, None).await;
     // ACM's certificate for the endpoint is healthy; the endpoint serves another, 3 days from
     // expiry.
-    let healthy = import(&env.sdk, &pki, &pki.leaf(&["localhost"], 200), None).await;
+    let healthy = certificate(&env, &pki, "localhost", 200, None).await;
     let port = serve(&pki, &pki.leaf(&["localhost"], 3)).await;
     let endpoint = format!("https://localhost:{port}");
     let app = app(
@@ -107,13 +99,7 @@ async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -
     assert!(env.inbox().await.is_empty(), "repeated runs repeat nothing");
 
     // The 20-day certificate is renewed in place (re-imported under its ARN): told once.
-    import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["twenty.axiomcore.test"], 300),
-        Some(&twenty),
-    )
-    .await;
+    certificate(&env, &pki, "twenty.axiomcore.test", 300, Some(&twenty)).await;
     run(&app, schedule()).await;
     let inbox = env.inbox().await;
     assert_eq!(
@@ -147,10 +133,9 @@ async fn expiring_certificates_page_once_by_threshold_and_once_when_resolved() -
 
 #[tokio::test]
 async fn an_acm_event_is_checked_against_acm_itself() -> TestResult {
-    let env = Env::start().await?;
-    let pki = Pki::new();
-    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
-    let unused = import(&env.sdk, &pki, &pki.leaf(&["old.axiomcore.test"], 5), None).await;
+    let (env, pki) = seeded().await?;
+    let five = certificate(&env, &pki, "five.axiomcore.test", 5, None).await;
+    let unused = certificate(&env, &pki, "old.axiomcore.test", 5, None).await;
     let app = app(&env, policy(&[&five], &[], &[], &pki));
     // A certificate nothing names and nothing uses: ACM's event about it tells nothing.
     let mut event = integration_tests::event("certwatch-acm-expiring.json");
@@ -190,10 +175,8 @@ async fn an_acm_event_is_checked_against_acm_itself() -> TestResult {
 
 #[tokio::test]
 async fn shadow_runs_and_previews_keep_out_of_the_live_record() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let five = import(&env.sdk, &pki, &pki.leaf(&["five.axiomcore.test"], 5), None).await;
+    let (env, pki) = seeded().await?;
+    let five = certificate(&env, &pki, "five.axiomcore.test", 5, None).await;
     let policy = policy(&[&five], &[], &[], &pki);
 
     // A shadow deployment (OPS_DRY_RUN): told, marked as a dry run, remembered on its own.
@@ -235,13 +218,7 @@ async fn shadow_runs_and_previews_keep_out_of_the_live_record() -> TestResult {
     assert_eq!(answer["checked"][0]["change"], "quiet", "{answer}");
     assert!(env.inbox().await.is_empty());
     let before = env.history(&format!("certwatch#{five}")).await.len();
-    import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["five.axiomcore.test"], 300),
-        Some(&five),
-    )
-    .await;
+    certificate(&env, &pki, "five.axiomcore.test", 300, Some(&five)).await;
     let answer = run(&preview, schedule()).await;
     assert_eq!(answer["checked"][0]["change"], "resolved", "{answer}");
     assert!(env.inbox().await.is_empty(), "a preview prints its notices");

@@ -4,19 +4,17 @@
 
 use axiom_ops::certwatch::CertwatchApp;
 use axiom_ops::runtime::{Invocation, Job};
-use integration_tests::certwatch::{app, inv, policy, run, schedule, DB};
+use integration_tests::certwatch::{app, certificate, inv, policy, run, schedule, seeded};
 use integration_tests::{proxied, Env, TestResult};
 use testkit::fault_proxy::{Fault, FaultProxy};
-use testkit::pki::{import, Pki};
+use testkit::pki::Pki;
 
 type Setup<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// The emulator, the database, a CA, and one certificate `days` from expiry imported into ACM.
 async fn with_certificate(name: &str, days: i64) -> Setup<(Env, Pki, String)> {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let arn = import(&env.sdk, &pki, &pki.leaf(&[name], days), None).await;
+    let (env, pki) = seeded().await?;
+    let arn = certificate(&env, &pki, name, days, None).await;
     Ok((env, pki, arn))
 }
 
@@ -26,6 +24,18 @@ async fn through_proxy(env: &Env, pki: &Pki, arn: &str) -> Setup<(FaultProxy, Ce
     let mut c = env.config(false);
     c.policy = policy(&[arn], &[], &[], pki);
     Ok((proxy, CertwatchApp::build(c, &sdk)?))
+}
+
+/// The next run tells one resolution, and nothing else.
+async fn resolved_once(env: &Env, app: &CertwatchApp) {
+    run(app, schedule()).await;
+    let inbox = env.inbox().await;
+    assert_eq!(inbox.len(), 1);
+    assert!(
+        inbox[0].subject.contains("resolved"),
+        "{}",
+        inbox[0].subject
+    );
 }
 
 const DESCRIBE_CERTIFICATE: &str = "CertificateManager.DescribeCertificate";
@@ -56,21 +66,8 @@ async fn a_failed_read_neither_ends_nor_retells_what_was_told() -> TestResult {
     run(&app, schedule()).await;
     assert!(env.inbox().await.is_empty(), "the SEV2 is not told twice");
     // Renewed: resolved, once.
-    import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["twenty.axiomcore.test"], 300),
-        Some(&twenty),
-    )
-    .await;
-    run(&app, schedule()).await;
-    let inbox = env.inbox().await;
-    assert_eq!(inbox.len(), 1);
-    assert!(
-        inbox[0].subject.contains("resolved"),
-        "{}",
-        inbox[0].subject
-    );
+    certificate(&env, &pki, "twenty.axiomcore.test", 300, Some(&twenty)).await;
+    resolved_once(&env, &app).await;
     Ok(())
 }
 
@@ -111,17 +108,9 @@ async fn a_notice_sns_did_not_take_is_sent_by_the_next_run_once() -> TestResult 
 
 #[tokio::test]
 async fn what_nothing_names_any_more_is_resolved_once() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
-    let old = import(&env.sdk, &pki, &pki.leaf(&["api.axiomcore.test"], 5), None).await;
-    let new = import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["api.axiomcore.test"], 300),
-        None,
-    )
-    .await;
+    let (env, pki) = seeded().await?;
+    let old = certificate(&env, &pki, "api.axiomcore.test", 5, None).await;
+    let new = certificate(&env, &pki, "api.axiomcore.test", 300, None).await;
     run(&app(&env, policy(&[&old], &[], &[], &pki)), schedule()).await;
     assert_eq!(env.inbox().await.len(), 1);
 
@@ -168,20 +157,7 @@ async fn a_telling_sent_but_not_remembered_is_remembered_not_retold() -> TestRes
     run(&app, schedule()).await;
     assert!(env.inbox().await.is_empty());
     // And it is remembered: a renewal resolves it.
-    import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["five.axiomcore.test"], 300),
-        Some(&five),
-    )
-    .await;
-    run(&app, schedule()).await;
-    let inbox = env.inbox().await;
-    assert_eq!(inbox.len(), 1);
-    assert!(
-        inbox[0].subject.contains("resolved"),
-        "{}",
-        inbox[0].subject
-    );
+    certificate(&env, &pki, "five.axiomcore.test", 300, Some(&five)).await;
+    resolved_once(&env, &app).await;
     Ok(())
 }

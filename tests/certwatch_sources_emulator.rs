@@ -4,9 +4,9 @@
 //! of the test's own).
 
 use axiom_ops::runtime::Job;
-use integration_tests::certwatch::{app, inv, policy, run, schedule, to, DB};
+use integration_tests::certwatch::{app, certificate, inv, policy, run, schedule, seeded, to};
 use integration_tests::{Env, TestResult};
-use testkit::pki::{import, serve, Pki};
+use testkit::pki::{import, serve};
 
 /// Two subnets of the emulator's default VPC, for a load balancer (asked with the emulator's
 /// own Python SDK: the suite links no EC2 client for this alone).
@@ -39,18 +39,10 @@ async fn a_load_balancers_listeners_name_the_certificates_to_watch() -> TestResu
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
     };
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
+    let (env, pki) = seeded().await?;
     let served = pki.leaf(&["localhost"], 200);
     let default = import(&env.sdk, &pki, &served, None).await;
-    let sni = import(
-        &env.sdk,
-        &pki,
-        &pki.leaf(&["admin.axiomcore.test"], 10),
-        None,
-    )
-    .await;
+    let sni = certificate(&env, &pki, "admin.axiomcore.test", 10, None).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&env.sdk);
     let lb = elb
         .create_load_balancer()
@@ -334,9 +326,7 @@ mod dns {
 
 #[tokio::test]
 async fn an_endpoint_clients_would_refuse_pages() -> TestResult {
-    let env = Env::start().await?;
-    testkit::seed_database(&env.sdk, DB).await?;
-    let pki = Pki::new();
+    let (env, pki) = seeded().await?;
     let port = serve(&pki, &pki.leaf(&["localhost"], 200)).await;
     let by_name = format!("https://localhost:{port}");
     let by_address = format!("https://127.0.0.1:{port}");

@@ -1,15 +1,32 @@
 //! The reconcile tick against the emulator: a lost OK closed and restored, an old incident
 //! escalated once, kept notices sent after their invocation died.
 
+use axiom_ops::remediate::App;
 use axiom_ops::runtime::Job;
 use integration_tests::{
     cpu_alarm_now, event, first, inv_home as inv, inv_home_later as inv_later, proxied, Env,
     TestResult,
 };
 use serde_json::json;
-use testkit::fault_proxy::Fault;
+use testkit::fault_proxy::{Fault, FaultProxy};
 
 const CPU: &str = "axiomcore-api-cpu-critical";
+
+type Setup<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// An alarm acted on while SNS is down: the change is made, its notice kept with the claim, the
+/// invocation failed. The proxy still refuses `Publish`.
+async fn scaled_out_with_the_notice_unsent() -> Setup<(Env, FaultProxy, App)> {
+    let env = Env::start().await?;
+    let (proxy, sdk) = proxied(&env).await?;
+    let app = env.app_with(&sdk, false);
+    let alarm = env.agree(cpu_alarm_now()).await;
+    proxy.inject("Publish", Fault::Unavailable, None);
+    app.handle(&alarm, &inv(), false)
+        .await
+        .expect_err("the publish failed");
+    Ok((env, proxy, app))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_ok_is_closed_and_restored_by_the_next_tick() -> TestResult {
@@ -76,14 +93,7 @@ async fn an_incident_open_too_long_is_escalated_once() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notice_lost_with_its_invocation_is_sent_by_the_tick() -> TestResult {
-    let env = Env::start().await?;
-    let (proxy, sdk) = proxied(&env).await?;
-    let app = env.app_with(&sdk, false);
-    let alarm = env.agree(cpu_alarm_now()).await;
-    proxy.inject("Publish", Fault::Unavailable, None);
-    app.handle(&alarm, &inv(), false)
-        .await
-        .expect_err("the publish failed");
+    let (env, proxy, app) = scaled_out_with_the_notice_unsent().await?;
     assert_eq!(env.desired("api").await, 5);
     assert!(env.inbox().await.is_empty());
     proxy.clear();
@@ -106,14 +116,7 @@ async fn a_notice_lost_with_its_invocation_is_sent_by_the_tick() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resend_that_fails_is_sent_by_a_later_tick() -> TestResult {
-    let env = Env::start().await?;
-    let (proxy, sdk) = proxied(&env).await?;
-    let app = env.app_with(&sdk, false);
-    let alarm = env.agree(cpu_alarm_now()).await;
-    proxy.inject("Publish", Fault::Unavailable, None);
-    app.handle(&alarm, &inv(), false)
-        .await
-        .expect_err("the publish failed");
+    let (env, proxy, app) = scaled_out_with_the_notice_unsent().await?;
     // The tick's resend fails too: the notice must stay kept.
     let tick = event("reconcile-tick.json");
     app.handle(&tick, &inv_later(chrono::Duration::minutes(16)), false)

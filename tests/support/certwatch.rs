@@ -5,7 +5,7 @@ use axiom_ops::certwatch::CertwatchApp;
 use axiom_ops::policy::{Policy, BUILT_IN};
 use axiom_ops::runtime::{Invocation, Job};
 use serde_json::Value;
-use testkit::pki::Pki;
+use testkit::pki::{import, Pki};
 use testkit::Received;
 
 use super::Env;
@@ -73,4 +73,17 @@ pub fn to(inbox: &[Received], target: &str) -> Vec<Received> {
 
 pub fn schedule() -> Value {
     super::event("certwatch-schedule.json")
+}
+
+/// The emulator seeded with AxiomCore and its database, and a CA of the test's own.
+pub async fn seeded() -> Result<(Env, Pki), testkit::BoxError> {
+    let env = Env::start().await?;
+    testkit::seed_database(&env.sdk, DB).await?;
+    Ok((env, Pki::new()))
+}
+
+/// A certificate for `name`, `days` from expiry, imported into ACM (into `arn` when given: a
+/// renewal in place); its ARN.
+pub async fn certificate(env: &Env, pki: &Pki, name: &str, days: i64, arn: Option<&str>) -> String {
+    import(&env.sdk, pki, &pki.leaf(&[name], days), arn).await
 }
