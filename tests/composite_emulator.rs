@@ -12,6 +12,9 @@ use axiom_ops::adapters::autoscaling::AppAutoScaling;
 use axiom_ops::adapters::cloudwatch::CloudWatchAlarms;
 use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::ecs::EcsServices;
+use axiom_ops::adapters::logs::CloudWatchLogs;
+use axiom_ops::adapters::rds::RdsSnapshots;
+use axiom_ops::adapters::s3::S3Reports;
 use axiom_ops::adapters::sdk::Budget;
 use axiom_ops::adapters::sns::SnsNotifier;
 use axiom_ops::adapters::ssm::SsmParameters;
@@ -79,6 +82,9 @@ async fn handle_composite(
             Some(&env.seeded.topic_arn),
             budget,
         ),
+        databases: RdsSnapshots::new(&aws_sdk_rds::Client::new(&env.sdk), budget),
+        logs: CloudWatchLogs::new(&aws_sdk_cloudwatchlogs::Client::new(&env.sdk), budget),
+        reports: None::<S3Reports>,
         dry_run: false,
         preview: false,
     };

@@ -5,6 +5,7 @@ mod control;
 mod demo;
 mod ledger;
 mod maintenance;
+mod postmortem;
 mod snapshots;
 
 use std::path::PathBuf;
@@ -91,6 +92,15 @@ enum Command {
         /// cluster/service, or `all`
         target: String,
     },
+    /// The draft post-mortem of a closed incident of a service (the newest, or --incident),
+    /// from the reports bucket (OPS_REPORT_BUCKET), else rendered from the ledger.
+    Postmortem {
+        /// cluster/service, e.g. axiomcore-production/api
+        target: String,
+        /// The incident's id (as in the close notice), or its time part, e.g. 20261127T101500.000Z.
+        #[arg(long)]
+        incident: Option<String>,
+    },
     /// What automation is doing: open incidents (target, since, alarms, actions, circuit),
     /// active pauses, the maintenance window's state.
     Incidents {
@@ -139,6 +149,9 @@ async fn main() -> ExitCode {
         } => control::pause(&target, &for_, &reason).await,
         Command::Resume { target } => control::resume(&target).await,
         Command::Incidents { json } => control::incidents(json).await,
+        Command::Postmortem { target, incident } => {
+            postmortem::show(&target, incident.as_deref()).await
+        }
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
         Command::Maintenance {

@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
         primary_since: None,
         deployments: 1,
         scaling: None,
+        task_definition: None,
     };
     let state = TargetState::default();
     let now = Utc::now();

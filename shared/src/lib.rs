@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `model` | the shared vocabulary: Target, Action, Effect, Outcome, Severity, Notification, … |
 //! | `retention` | restic's `forget` rules, pure |
+//! | `redact` | hides what looks like a secret in text read from outside, pure |
 //! | `policy` | the policy file, one section per job, validated at cold start |
 //! | `ports` | the effects the jobs need, as traits only |
 //! | `adapters` | one AWS SDK adapter per port (a Cargo feature each), SDK set-up |
@@ -24,6 +25,7 @@ pub mod maintenance;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod redact;
 pub mod remediate;
 pub mod retention;
 pub mod runtime;

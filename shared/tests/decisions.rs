@@ -45,6 +45,7 @@ fn svc(desired: i32) -> ServiceStatus {
         primary_since: Some(t0() - Duration::days(1)),
         deployments: 1,
         scaling: None,
+        task_definition: None,
     }
 }
 
@@ -60,12 +61,14 @@ fn apply(
         *state = next.clone();
     }
     if matches!(d.verdict, Verdict::Act | Verdict::AlreadyDone) {
-        match d.effect {
-            Some(Effect::SetDesired { to, .. }) => observed.desired = to,
-            Some(Effect::Restart) => observed.primary_since = Some(now),
+        match &d.effect {
+            Some(Effect::SetDesired { to, .. }) => observed.desired = *to,
+            Some(Effect::Restart | Effect::Rollback { .. } | Effect::ScaleUp { .. }) => {
+                observed.primary_since = Some(now)
+            }
             None => {}
         }
-        state.settle(key, Outcome::Done, d.effect, now, "done");
+        state.settle(key, Outcome::Done, d.effect.clone(), now, "done");
     }
 }
 
@@ -487,7 +490,7 @@ fn run(
         let service = axiom_ops::remediate::target::service_from_name(&a.alarm_name, "axiomcore-")
             .unwrap_or_default();
         let state = states.entry(service.clone()).or_default().clone();
-        let observed = world.get(&service).copied();
+        let observed = world.get(&service).cloned();
         let d = decide(&a, &p, observed.as_ref(), &state, now);
         if let (Some(obs), Some(_)) = (world.get_mut(&service), &d.state) {
             let mut st = state.clone();
@@ -583,7 +586,7 @@ proptest! {
             let mut state = states.get(&service).cloned().unwrap_or_default();
             let d = decide(&a, &p, Some(obs), &state, now);
             apply(&d, obs, &mut state, &a.event_key(), now);
-            let after_once = (*obs, state.actions.len());
+            let after_once = (obs.clone(), state.actions.len());
             // The same transition again (a second delivery path, or a retry).
             let again = decide(&a, &p, Some(obs), &state, now);
             prop_assert!(again.verdict != Verdict::Act && again.effect.is_none(), "second handling acted: {:?}", again);

@@ -51,7 +51,7 @@ fn another_account_or_region_changes_nothing_and_is_announced() {
             t0(),
         );
         assert_eq!(
-            (d.verdict, d.held, d.effect),
+            (d.verdict, d.held, d.effect.clone()),
             (Verdict::NoAction, Some(Held::Foreign), None)
         );
         assert!(d.notify && d.state.is_none(), "{d:?}");
@@ -94,7 +94,7 @@ fn dimensions_are_believed_only_on_our_alarms_and_cluster() {
         let l = live(&[(a.alarm_name.as_str(), AlarmState::Alarm)]);
         let d = judged(&a, &l, &TargetState::default(), t0());
         assert_eq!(
-            (d.verdict, d.held, d.effect),
+            (d.verdict, d.held, d.effect.clone()),
             (Verdict::NoAction, Some(Held::NotAllowlisted), None),
             "{d:?}"
         );

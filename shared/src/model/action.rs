@@ -19,6 +19,8 @@ pub enum Action {
     Notify,
     /// Nothing is asked for (an OK, INSUFFICIENT_DATA).
     None,
+    /// Deploy a task-definition revision with more memory (an out-of-memory kill).
+    ScaleUp,
     /// Scheduled jobs' own actions, for their notices and records.
     Snapshot,
     Retention,
@@ -36,6 +38,7 @@ impl Action {
             Action::Restore => "restore",
             Action::Notify => "notify",
             Action::None => "none",
+            Action::ScaleUp => "scale_up",
             Action::Snapshot => "snapshot",
             Action::Retention => "retention",
             Action::Maintenance => "maintenance",
@@ -47,18 +50,33 @@ impl Action {
 
     /// The actions that change a service (and so count for cooldowns and the circuit breaker).
     pub fn changes_service(self) -> bool {
-        matches!(self, Action::Restart | Action::ScaleOut | Action::Restore)
+        matches!(
+            self,
+            Action::Restart
+                | Action::ScaleOut
+                | Action::Restore
+                | Action::Rollback
+                | Action::ScaleUp
+        )
     }
 }
 
 /// A change to an ECS service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Effect {
     /// Force a new deployment.
     Restart,
     /// Set the desired count.
     SetDesired { from: i32, to: i32 },
+    /// Deploy an earlier task definition (a crash loop after a deployment).
+    Rollback { from: String, to: String },
+    /// Deploy a revision of `task_definition` with `to` MiB of task memory.
+    ScaleUp {
+        task_definition: String,
+        from: i32,
+        to: i32,
+    },
 }
 
 /// The outcome of a decision, as recorded and announced.

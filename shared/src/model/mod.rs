@@ -7,6 +7,7 @@ mod action;
 mod alarm;
 mod certificate;
 mod database;
+mod evidence;
 mod notice;
 mod payload;
 mod service;
@@ -19,6 +20,10 @@ pub use certificate::{
     covers, fingerprint, AcmCert, CertType, DnsAnswer, ListenerCert, Served, ValidationRecord,
 };
 pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
+pub use evidence::{
+    ContainerExit, DbHealth, Deployment, Evidence, LogLine, ServiceEvent, ServiceHistory, Sourced,
+    StoppedTask,
+};
 pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};
 pub use payload::{clip, key_part, keys_of, parse_time, printable, quote, KEY_PART_MAX, QUOTE_MAX};
 pub use service::{ServiceStatus, TaskSpec, TaskState};

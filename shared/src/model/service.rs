@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What ECS says about the service right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceStatus {
     pub desired: i32,
     pub running: i32,
@@ -14,6 +14,8 @@ pub struct ServiceStatus {
     pub deployments: usize,
     /// (MinCapacity, MaxCapacity) when Application Auto Scaling owns the count too.
     pub scaling: Option<(i32, i32)>,
+    /// The PRIMARY deployment's task definition: a rollback or scale-up shows here once made.
+    pub task_definition: Option<String>,
 }
 
 impl ServiceStatus {

@@ -25,6 +25,9 @@ pub struct ServiceBounds {
     pub name: String,
     pub min: i32,
     pub max: i32,
+    /// Where its ERROR lines are read (default `/aws/ecs/axiomcore/<name>`, the guide's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
 }
 
 /// The validated section.

@@ -7,6 +7,7 @@
 //! have one parser (`duration`).
 
 mod certificates;
+mod diagnosis;
 pub mod duration;
 mod ecs;
 mod maintenance;
@@ -16,6 +17,7 @@ mod snapshots;
 use serde::Deserialize;
 
 pub use certificates::{CertificatePolicy, Endpoint};
+pub use diagnosis::{DiagnosisPolicy, ScaleUp};
 pub use ecs::ServiceBounds;
 pub use maintenance::{MaintenancePolicy, MaintenanceTask};
 pub use remediation::{Guards, Rule};
@@ -74,6 +76,8 @@ struct RawPolicy {
     maintenance: Option<maintenance::Raw>,
     #[serde(default)]
     certificates: certificates::Raw,
+    #[serde(default)]
+    diagnosis: diagnosis::Raw,
 }
 
 /// A validated policy.
@@ -88,6 +92,7 @@ pub struct Policy {
     pub snapshots: SnapshotPolicy,
     pub maintenance: Option<MaintenancePolicy>,
     pub certificates: CertificatePolicy,
+    pub diagnosis: DiagnosisPolicy,
 }
 
 impl Policy {
@@ -118,7 +123,8 @@ impl Policy {
         let fields = Fields { origin };
         let ecs = ecs::validate(raw.ecs, &fields)?;
         let guards = remediation::guards(&raw.guards, &fields)?;
-        let rules = remediation::rules(&raw.rules, &fields)?;
+        let diagnosis = diagnosis::validate(raw.diagnosis, &fields)?;
+        let rules = remediation::rules(&raw.rules, diagnosis.scale_up.is_some(), &fields)?;
         let snapshots = snapshots::validate(raw.snapshots, &fields)?;
         let maintenance = match raw.maintenance {
             None => None,
@@ -135,6 +141,7 @@ impl Policy {
         let certificates = certificates::validate(raw.certificates, &fields)?;
         Ok(Policy {
             certificates,
+            diagnosis,
             cluster: ecs.cluster,
             alarm_prefix: ecs.alarm_prefix,
             services: ecs.services,
@@ -152,6 +159,15 @@ impl Policy {
             return None;
         }
         self.services.iter().find(|s| s.name == service)
+    }
+
+    /// The log group whose ERROR lines are a service's evidence.
+    pub fn log_group(&self, service: &str) -> String {
+        self.services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.log_group.clone())
+            .unwrap_or_else(|| format!("/aws/ecs/axiomcore/{service}"))
     }
 
     pub fn database(&self, id: &str) -> Option<&Database> {

@@ -72,6 +72,10 @@ pub(super) struct RawRule {
     #[serde(default)]
     by: Option<i32>,
     severity: Severity,
+    #[serde(default)]
+    rollback: bool,
+    #[serde(default)]
+    scale_up: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +102,11 @@ pub struct Rule {
     /// Tasks added by a scale-out (0 for the other actions).
     pub scale_by: i32,
     pub severity: Severity,
+    /// A crash loop after a deployment may be rolled back to the last completed one.
+    pub rollback: bool,
+    /// An out-of-memory kill may get a task-definition revision with more memory (once per
+    /// incident; `[diagnosis.scale_up]` says how much).
+    pub scale_up: bool,
 }
 
 impl Rule {
@@ -135,7 +144,11 @@ pub(super) fn guards(raw: &RawGuards, fields: &Fields) -> Result<Guards, PolicyE
     Ok(guards)
 }
 
-pub(super) fn rules(raw: &[RawRule], fields: &Fields) -> Result<Vec<Rule>, PolicyError> {
+pub(super) fn rules(
+    raw: &[RawRule],
+    scale_up_defined: bool,
+    fields: &Fields,
+) -> Result<Vec<Rule>, PolicyError> {
     let mut rules = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         let field = format!("rules[{i}] ({})", r.alarm);
@@ -162,12 +175,26 @@ pub(super) fn rules(raw: &[RawRule], fields: &Fields) -> Result<Vec<Rule>, Polic
                 ))
             }
         };
+        if (r.rollback || r.scale_up) && !matches!(action, Action::Restart | Action::ScaleOut) {
+            return Err(fields.invalid(
+                &field,
+                "rollback and scale_up go only with restart or scale_out",
+            ));
+        }
+        if r.scale_up && !scale_up_defined {
+            return Err(fields.invalid(
+                &field,
+                "scale_up = true needs [diagnosis.scale_up] (factor, max_memory)",
+            ));
+        }
         rules.push(Rule {
             pattern: r.alarm.clone(),
             matcher,
             action,
             scale_by,
             severity: r.severity,
+            rollback: r.rollback,
+            scale_up: r.scale_up,
         });
     }
     Ok(rules)

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::model::{
-    AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, Notification, Served,
-    ServiceStatus, SnapInfo, Target, TaskSpec, TaskState,
+    AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, LogLine, Notification, Served,
+    ServiceHistory, ServiceStatus, SnapInfo, Target, TaskSpec, TaskState,
 };
 
 /// A read or bookkeeping call failed; nothing was changed by it. The invocation fails and is retried.
@@ -46,6 +46,52 @@ pub trait Services: Send + Sync {
         target: &Target,
         count: i32,
     ) -> impl Future<Output = Result<(), EffectError>> + Send;
+    /// Its deployments, latest events, the tasks stopped since `since` (each container's exit)
+    /// and the running task definition's memory: what a diagnosis reads. Text as ECS wrote it.
+    fn history(
+        &self,
+        target: &Target,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ServiceHistory, PortError>> + Send;
+    /// Deploys `task_definition` (a rollback, or a revision with more memory).
+    fn deploy(
+        &self,
+        target: &Target,
+        task_definition: &str,
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
+    /// Registers a revision of `task_definition` whose task memory is `memory` MiB (container
+    /// limits grown in proportion); returns the new revision's ARN.
+    fn with_memory(
+        &self,
+        task_definition: &str,
+        memory: i32,
+    ) -> impl Future<Output = Result<String, EffectError>> + Send;
+}
+
+/// CloudWatch Logs.
+pub trait Logs: Send + Sync {
+    /// The newest `limit` lines of `group` since `since` that match `ERROR`, oldest first, as
+    /// written; a group that does not exist has none.
+    fn errors(
+        &self,
+        group: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<LogLine>, PortError>> + Send;
+}
+
+/// The reports bucket (post-mortems).
+pub trait Reports: Send + Sync {
+    /// Stores a Markdown document at `key` (encrypted at rest); returns its `s3://` address.
+    fn put(
+        &self,
+        key: &str,
+        markdown: &str,
+    ) -> impl Future<Output = Result<String, EffectError>> + Send;
+    /// `None` when there is no document at `key`.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    /// Keys under `prefix`, in order.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
 }
 
 /// Decisions are recorded live or as a dry run; the two never share idempotency or incident state.

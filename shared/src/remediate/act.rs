@@ -7,10 +7,12 @@ use super::handler::{RemediateError, Remediator};
 use super::notice;
 use super::state::{self, Stored};
 use crate::model::{Effect, Outcome};
-use crate::ports::{Alarms, Certainty, Ledger, Notifier, Parameters, Scaling, Services};
+use crate::ports::{
+    Alarms, Certainty, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
+};
 use crate::versioned::{self, Attempt};
 
-impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
 where
     S: Services,
     A: Alarms,
@@ -18,6 +20,9 @@ where
     P: Parameters,
     L: Ledger,
     N: Notifier,
+    D: Databases,
+    G: Logs,
+    R: Reports,
 {
     pub(super) async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {
         match d.verdict {
@@ -26,21 +31,33 @@ where
             Verdict::AlreadyDone => (Outcome::Done, None),
             Verdict::Act if self.dry_run => (Outcome::DryRun, None),
             Verdict::Act => {
-                let (Some(target), Some(effect)) = (&d.target, d.effect) else {
+                let (Some(target), Some(effect)) = (&d.target, &d.effect) else {
                     return (Outcome::NoAction, None);
                 };
                 let res = match (effect, d.bounds) {
                     (Effect::Restart, _) => self.services.restart(target).await,
+                    (Effect::Rollback { to, .. }, _) => self.services.deploy(target, to).await,
+                    (
+                        Effect::ScaleUp {
+                            task_definition,
+                            to,
+                            ..
+                        },
+                        _,
+                    ) => match self.services.with_memory(task_definition, *to).await {
+                        Ok(revision) => self.services.deploy(target, &revision).await,
+                        Err(e) => Err(e),
+                    },
                     // The bounds first: raised, target tracking cannot scale in under us; put
                     // back, it does not hold the count up while we restore it.
                     (Effect::SetDesired { to, .. }, Some((lo, hi))) => {
                         match self.scaling.set_bounds(target, lo, hi).await {
-                            Ok(()) => self.services.set_desired(target, to).await,
+                            Ok(()) => self.services.set_desired(target, *to).await,
                             Err(e) => Err(e),
                         }
                     }
                     (Effect::SetDesired { to, .. }, None) => {
-                        self.services.set_desired(target, to).await
+                        self.services.set_desired(target, *to).await
                     }
                 };
                 match res {
@@ -73,7 +90,7 @@ where
             let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
                 .await
                 .map_err(RemediateError::Ledger)?;
-            state.settle(key, outcome, d.effect, now, &what);
+            state.settle(key, outcome, d.effect.clone(), now, &what);
             let written = state::save(&self.ledger, self.mode(), target, &state, version)
                 .await
                 .map_err(RemediateError::Ledger)?;

@@ -10,6 +10,9 @@ use crate::adapters::autoscaling::AppAutoScaling;
 use crate::adapters::cloudwatch::CloudWatchAlarms;
 use crate::adapters::dynamodb::DynamoLedger;
 use crate::adapters::ecs::EcsServices;
+use crate::adapters::logs::CloudWatchLogs;
+use crate::adapters::rds::RdsSnapshots;
+use crate::adapters::s3::S3Reports;
 use crate::adapters::sdk::{Budget, Lazy};
 use crate::adapters::ssm::SsmParameters;
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
@@ -21,6 +24,9 @@ pub struct App {
     pub cloudwatch: Lazy<aws_sdk_cloudwatch::Client>,
     pub autoscaling: Lazy<aws_sdk_applicationautoscaling::Client>,
     pub ssm: Lazy<aws_sdk_ssm::Client>,
+    pub rds: Lazy<aws_sdk_rds::Client>,
+    pub logs: Lazy<aws_sdk_cloudwatchlogs::Client>,
+    pub s3: Lazy<aws_sdk_s3::Client>,
     audit: Audit,
 }
 
@@ -46,6 +52,9 @@ impl Job for App {
             cloudwatch: Lazy::new(sdk, aws_sdk_cloudwatch::Client::new),
             autoscaling: Lazy::new(sdk, aws_sdk_applicationautoscaling::Client::new),
             ssm: Lazy::new(sdk, aws_sdk_ssm::Client::new),
+            rds: Lazy::new(sdk, aws_sdk_rds::Client::new),
+            logs: Lazy::new(sdk, aws_sdk_cloudwatchlogs::Client::new),
+            s3: Lazy::new(sdk, s3_client),
             audit: Audit::new(&config, sdk)?,
             config: Arc::new(config),
         })
@@ -68,9 +77,25 @@ impl Job for App {
             parameters: SsmParameters::lazy(&self.ssm, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
+            databases: RdsSnapshots::lazy(&self.rds, budget),
+            logs: CloudWatchLogs::lazy(&self.logs, budget),
+            reports: self
+                .config
+                .report_bucket
+                .as_deref()
+                .map(|b| S3Reports::lazy(&self.s3, b, budget.for_bookkeeping())),
             dry_run,
             preview: self.config.preview,
         };
         r.handle(payload, inv).await
     }
+}
+
+/// S3 by path (`endpoint/bucket/key`) when the endpoint is set by hand (the local emulator), by
+/// virtual host otherwise.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
 }

@@ -8,14 +8,18 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
-use super::decide::{judge, Decision, Facts, Held, Live, Verdict};
-use super::notice;
+use super::decide::{judge_with, Decision, Facts, Held, Live, Verdict};
+use super::diagnose::{classify, Diagnosis};
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
+use super::{evidence, notice};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{key_part, LedgerKeys, Outcome};
 use crate::policy::Policy;
-use crate::ports::{Alarms, Ledger, Mode, Notifier, Parameters, PortError, Scaling, Services};
+use crate::ports::{
+    Alarms, Databases, Ledger, Logs, Mode, Notifier, Parameters, PortError, Reports, Scaling,
+    Services,
+};
 use crate::runtime::{Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
@@ -72,7 +76,7 @@ impl From<OnceError> for RemediateError {
 }
 
 /// The composition of the ports for one invocation.
-pub struct Remediator<'a, S, A, C, P, L, N> {
+pub struct Remediator<'a, S, A, C, P, L, N, D, G, R> {
     pub policy: &'a Policy,
     pub services: S,
     pub alarms: A,
@@ -82,12 +86,18 @@ pub struct Remediator<'a, S, A, C, P, L, N> {
     pub parameters: P,
     pub ledger: L,
     pub notifier: N,
+    /// RDS: whether the policy's databases are up (evidence).
+    pub databases: D,
+    /// CloudWatch Logs: the service's ERROR lines (evidence).
+    pub logs: G,
+    /// Where post-mortems go; `None` when no reports bucket is configured.
+    pub reports: Option<R>,
     pub dry_run: bool,
     /// An operator's preview: decided on the live state (its ledger writes nothing).
     pub preview: bool,
 }
 
-impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
 where
     S: Services,
     A: Alarms,
@@ -95,6 +105,9 @@ where
     P: Parameters,
     L: Ledger,
     N: Notifier,
+    D: Databases,
+    G: Logs,
+    R: Reports,
 {
     pub(super) fn mode(&self) -> Mode {
         if self.preview {
@@ -210,9 +223,17 @@ where
             "decision"
         );
 
-        let notice = decision
-            .notify
-            .then(|| notice::build(a, &decision, outcome, &keys, error.as_deref(), Utc::now()));
+        let postmortem = match &decision.closed {
+            Some(inc) => Some(self.postmortem(&decision, inc, a, outcome).await),
+            None => None,
+        };
+        let notice = decision.notify.then(|| {
+            let mut n = notice::build(a, &decision, outcome, &keys, error.as_deref(), Utc::now());
+            if let Some(p) = &postmortem {
+                notice::link_postmortem(&mut n, p);
+            }
+            n
+        });
         if matches!(outcome, Outcome::Failed | Outcome::Unknown) {
             // The retry must redo the action, not just the notice.
             let e = RemediateError::Action {
@@ -248,8 +269,10 @@ where
         };
         let resolution = resolve(a, self.policy);
         let Resolution::Allowed(target, _) = &resolution else {
-            return Ok(judge(a, facts));
+            return Ok(judge_with(a, facts, None));
         };
+        // Read once, after the alarm is believed; a lost write decides again on the same evidence.
+        let diagnosis: tokio::sync::OnceCell<Diagnosis> = tokio::sync::OnceCell::new();
         let won = versioned::until_written(|| async {
             let Stored {
                 state: mut stored,
@@ -268,16 +291,21 @@ where
             let observed = self.service(target, &stored).await?;
             let live = self.live(a, &stored).await?;
             let window = self.window(inv).await?;
-            let d = judge(
-                a,
-                Facts {
-                    observed: observed.as_ref(),
-                    live: &live,
-                    state: &stored,
-                    window: window.as_deref(),
-                    ..facts
-                },
-            );
+            let facts = Facts {
+                observed: observed.as_ref(),
+                live: &live,
+                state: &stored,
+                window: window.as_deref(),
+                ..facts
+            };
+            let mut d = judge_with(a, facts, diagnosis.get());
+            let retry = stored.action_for(&a.event_key()).is_some();
+            if diagnosis.get().is_none() && evidence::wanted(&d, a.state, retry) {
+                let dg = diagnosis
+                    .get_or_init(|| async { classify(self.evidence(target, inv).await) })
+                    .await;
+                d = judge_with(a, facts, Some(dg));
+            }
             match &d.state {
                 Some(next) if next != &stored => {
                     if state::save(&self.ledger, self.mode(), target, next, version)
@@ -325,6 +353,10 @@ fn audit_entry(
         "error": error,
         "incident_id": d.incident_id,
         "closed_incident": d.closed.as_ref().map(|i| notice::timeline_text(i, a.state_time)),
+        // The whole incident: `axiom-ops postmortem` renders its draft from it when the bucket
+        // has none.
+        "incident": d.closed,
+        "diagnosis": d.diagnosis,
         "request_id": inv.request_id,
         "dry_run": dry_run,
     })

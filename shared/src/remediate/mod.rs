@@ -8,8 +8,11 @@
 //! | what the ledger remembers per service (incident, recent actions) | `state` |
 //! | believe (account, clock, order, CloudWatch), then decide (pure): the plan, every guard and hold, the state to write | `decide` |
 //! | the notice of a decision and an incident's timeline | `notice` |
-//! | claim → observe → decide → reserve → act → settle → record → notify | `handler` |
+//! | claim → observe → (evidence → diagnose) → decide → reserve → act → settle → record → notify | `handler` |
 //! | CloudWatch's live view, and whether the maintenance window holds changes | `observe` |
+//! | the evidence of a failing service, read in parallel within a budget, redacted | `evidence` |
+//! | why it fails (pure): database down, crash loop, out of memory, no room | `diagnose` |
+//! | the draft post-mortem of a closed incident, to the reports bucket | `postmortem` |
 //! | the change, and its outcome written back | `act` |
 //! | the reconcile tick: lost OKs, old incidents, unsent notices, ended pauses | `reconcile` |
 //! | a human's pause and resume | `pause` |
@@ -18,10 +21,13 @@
 mod act;
 pub mod alarm;
 pub mod decide;
+pub mod diagnose;
+mod evidence;
 pub mod handler;
 pub mod notice;
 mod observe;
 pub mod pause;
+pub mod postmortem;
 mod reconcile;
 pub mod state;
 pub mod target;
@@ -30,5 +36,5 @@ pub mod target;
 mod app;
 
 #[cfg(feature = "remediate")]
-pub use app::App;
+pub use app::{s3_client, App};
 pub use handler::{RemediateError, Remediator};

@@ -5,6 +5,8 @@ use serde_json::{json, Value};
 
 use super::alarm::AlarmTransition;
 use super::decide::{Decision, Held, Verdict};
+use super::diagnose::short_task_definition;
+use super::postmortem::PostMortem;
 use super::state::{Incident, TIMELINE_HEAD};
 use crate::model::{printable, subject_line, Action, Effect, LedgerKeys, Notification, Outcome};
 
@@ -45,6 +47,12 @@ pub fn build(
     if let Some(e) = error {
         text.push_str(&format!("Error:    {}\n", printable(e)));
     }
+    if let Some(dg) = &d.diagnosis {
+        // At most three lines; the JSON body has all the evidence.
+        for line in dg.summary() {
+            text.push_str(&format!("{}\n", printable(&line)));
+        }
+    }
     if outcome == Outcome::Unknown {
         text.push_str("The call got no answer: it may or may not have happened. The invocation fails so Lambda retries it; the retry checks and finishes the job.\n");
     }
@@ -78,6 +86,7 @@ pub fn build(
         "error": error,
         "incident_id": d.incident_id,
         "closed_incident": d.closed.as_ref().map(|i| timeline_json(i, alarm.state_time)),
+        "diagnosis": d.diagnosis,
         "ledger": keys,
     });
 
@@ -92,10 +101,27 @@ pub fn build(
     }
 }
 
+/// Says where the closed incident's post-mortem draft is (or why it is not stored).
+pub fn link_postmortem(n: &mut Notification, p: &PostMortem) {
+    match (&p.stored, &p.not_stored) {
+        (Some(uri), _) => n.text.push_str(&format!("Post-mortem draft: {uri}\n")),
+        (None, why) => n.text.push_str(&format!(
+            "Post-mortem draft: not stored ({}); `axiom-ops postmortem {}` renders it from the ledger\n",
+            why.as_deref().unwrap_or("unknown"),
+            n.target
+        )),
+    }
+    if let serde_json::Value::Object(m) = &mut n.json {
+        m.insert("postmortem".into(), json!(p));
+    }
+}
+
 /// The decision in a few words: "scaled out 3→5", "would restart (dry run)", "resolved in 12m".
 pub fn headline(d: &Decision, outcome: Outcome) -> String {
-    let change = match (d.effect, d.verdict, d.before, d.after) {
+    let change = match (&d.effect, d.verdict, d.before, d.after) {
         (Some(Effect::SetDesired { from, to }), ..) => format!(" {from}→{to}"),
+        (Some(Effect::Rollback { to, .. }), ..) => format!(" to {}", short_task_definition(to)),
+        (Some(Effect::ScaleUp { from, to, .. }), ..) => format!(" {from}→{to} MiB"),
         // Confirmed done on a retry: the change it made.
         (None, Verdict::AlreadyDone, Some(from), Some(to)) if from != to => format!(" {from}→{to}"),
         _ => String::new(),
@@ -112,6 +138,8 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
         Action::Restart => ("restarted", "restart"),
         Action::ScaleOut => ("scaled out", "scale-out"),
         Action::Restore => ("restored", "restore"),
+        Action::Rollback => ("rolled back", "rollback"),
+        Action::ScaleUp => ("scaled up", "scale-up"),
         _ => ("", ""),
     };
     let act = match (d.verdict, outcome) {
@@ -135,6 +163,7 @@ pub fn headline(d: &Decision, outcome: Outcome) -> String {
         (_, Outcome::Suppressed) => format!("{} suppressed (cooldown)", verb.1),
         (_, Outcome::NoAction) => match (d.held, d.ask) {
             (Some(Held::NotAllowlisted), _) => "not allowlisted, no action".to_owned(),
+            (Some(Held::Diagnosed), _) => format!("no {}, a human is needed", verb.1),
             (Some(Held::NoSuchService), _) => "service not found, no action".to_owned(),
             (Some(Held::AtMax), _) => "at max, no scale-out".to_owned(),
             (Some(Held::ChangedOutside), _) => "count changed by hand, left alone".to_owned(),

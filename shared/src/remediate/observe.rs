@@ -7,10 +7,12 @@ use super::decide::Live;
 use super::handler::{RemediateError, Remediator};
 use super::state::TargetState;
 use crate::model::{ServiceStatus, Target};
-use crate::ports::{Alarms, Ledger, Notifier, Parameters, Scaling, Services};
+use crate::ports::{
+    Alarms, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
+};
 use crate::runtime::Invocation;
 
-impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
 where
     S: Services,
     A: Alarms,
@@ -18,6 +20,9 @@ where
     P: Parameters,
     L: Ledger,
     N: Notifier,
+    D: Databases,
+    G: Logs,
+    R: Reports,
 {
     /// The service as ECS describes it, with its scalable target's bounds; `None` when ECS does
     /// not know it.

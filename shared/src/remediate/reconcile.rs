@@ -20,13 +20,15 @@ use crate::idempotency::{Handled, Settle};
 use crate::model::{
     job_notice, key_part, Action, AlarmState, AlarmStatus, LedgerKeys, Outcome, Severity, Target,
 };
-use crate::ports::{Alarms, Ledger, Mode, Notifier, Parameters, Scaling, Services};
+use crate::ports::{
+    Alarms, Databases, Ledger, Logs, Mode, Notifier, Parameters, Reports, Scaling, Services,
+};
 use crate::runtime::Invocation;
 
 /// Kept notices sent per tick, at most: a backlog drains over several ticks, each bounded.
 const OUTBOX_PER_TICK: i32 = 25;
 
-impl<S, A, C, P, L, N> Remediator<'_, S, A, C, P, L, N>
+impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
 where
     S: Services,
     A: Alarms,
@@ -34,6 +36,9 @@ where
     P: Parameters,
     L: Ledger,
     N: Notifier,
+    D: Databases,
+    G: Logs,
+    R: Reports,
 {
     /// One service's trouble does not stop the others: every part is tried, and the first error
     /// fails the tick at the end (its retry, or the next tick, tries again).

@@ -75,6 +75,16 @@ pub struct Incident {
     /// what the close puts back.
     #[serde(default)]
     pub scaling_before: Option<(i32, i32)>,
+    /// When axiom-ops first handled it (its time to detect is measured from `opened_at`).
+    #[serde(default)]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub rolled_back: bool,
+    #[serde(default)]
+    pub scaled_up: bool,
+    /// What the evidence said, each finding once, for the post-mortem.
+    #[serde(default)]
+    pub diagnoses: Vec<(DateTime<Utc>, String)>,
 }
 
 /// A human's "hands off": nothing is changed on the target until `until`, or a resume.
@@ -91,7 +101,19 @@ pub struct Pause {
 pub const TIMELINE_MAX: usize = 60;
 pub const TIMELINE_HEAD: usize = 10;
 
+/// Distinct findings an incident keeps.
+pub const DIAGNOSES_MAX: usize = 10;
+
 impl Incident {
+    /// Remembers a finding, unless it is the one already remembered last.
+    pub fn diagnosed(&mut self, at: DateTime<Utc>, finding: String) {
+        if self.diagnoses.last().map(|(_, f)| f) != Some(&finding)
+            && self.diagnoses.len() < DIAGNOSES_MAX
+        {
+            self.diagnoses.push((at, finding));
+        }
+    }
+
     pub fn note(&mut self, entry: TimelineEntry) {
         self.timeline.push(entry);
         if self.timeline.len() > TIMELINE_MAX {
@@ -248,10 +270,11 @@ impl TargetState {
                 return;
             }
             a.status = status;
-            effect = effect.or(Some(a.effect));
+            effect = effect.or(Some(a.effect.clone()));
         }
         if let Some(inc) = self.incident.as_mut() {
-            if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (effect, status) {
+            if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (&effect, status) {
+                let to = *to;
                 inc.last_set_desired = Some(to);
             }
             inc.note(TimelineEntry {

@@ -36,6 +36,9 @@ pub struct Config {
     pub preview: bool,
     /// Notices are printed, not published (`axiom-ops invoke --no-notify`).
     pub print_notices: bool,
+    /// The reports bucket (`OPS_REPORT_BUCKET`): post-mortem drafts. Unset, they are rendered
+    /// from the ledger on demand only.
+    pub report_bucket: Option<String>,
 }
 
 impl Config {
@@ -84,6 +87,7 @@ impl Config {
             dry_run,
             preview: false,
             print_notices: false,
+            report_bucket: nonempty("OPS_REPORT_BUCKET"),
         })
     }
 

@@ -76,6 +76,7 @@ pub fn svc(desired: i32) -> ServiceStatus {
         primary_since: Some(t0() - Duration::days(1)),
         deployments: 1,
         scaling: None,
+        task_definition: None,
     }
 }
 
@@ -117,6 +118,10 @@ pub fn incident(firing: &[&str], last_set: Option<i32>) -> TargetState {
             timeline: Vec::new(),
             elided: 0,
             scaling_before: None,
+            detected_at: None,
+            rolled_back: false,
+            scaled_up: false,
+            diagnoses: Vec::new(),
         }),
         ..TargetState::default()
     }

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{decide, dur, suppression_notice, Decision, Held, Verdict};
+use super::{decide, decide_with, dur, suppression_notice, Decision, Held, Verdict};
 use crate::model::{Action, AlarmState, AlarmStatus, Effect, ServiceStatus, Severity};
 use crate::policy::Policy;
 use crate::remediate::alarm::AlarmTransition;
+use crate::remediate::diagnose::Diagnosis;
 use crate::remediate::state::TargetState;
 use crate::remediate::target::{resolve, Resolution};
 use crate::runtime::Home;
@@ -48,6 +49,15 @@ pub struct Facts<'a> {
 
 /// Believe the event only as far as the facts allow, then decide.
 pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
+    judge_with(alarm, f, None)
+}
+
+/// [`judge`], knowing why the service is failing: the evidence read once the alarm is believed.
+pub fn judge_with(
+    alarm: &AlarmTransition,
+    f: Facts<'_>,
+    diagnosis: Option<&Diagnosis>,
+) -> Decision {
     let asked = f.policy.rule_for(&alarm.alarm_name);
     let ask = asked.map_or(Action::Notify, |r| r.action);
     let stop = |held: Held, severity: Severity, reason: String| {
@@ -164,8 +174,9 @@ pub fn judge(alarm: &AlarmTransition, f: Facts<'_>) -> Decision {
         agree_on_firing(&mut state, live, alarm);
     }
 
-    let d = decide(alarm, f.policy, f.observed, &state, f.now);
+    let d = decide_with(alarm, f.policy, f.observed, &state, f.now, diagnosis);
     let mut d = hold(d, alarm, &f);
+    d.diagnosis = diagnosis.cloned();
     if let Some(next) = d.state.as_mut() {
         // Within the clock skew an event may be ahead of us; what is remembered never is.
         next.saw(&alarm.alarm_name, alarm.state_time.min(f.now));

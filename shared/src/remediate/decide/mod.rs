@@ -4,17 +4,19 @@
 //! circuit breaker) and returns the state to write before anything is done. Nothing here talks
 //! to AWS, so every branch is tested directly.
 
+mod diagnosed;
 mod gate;
 mod on_alarm;
 mod on_ok;
 mod retry;
 
-pub use gate::{judge, Facts, Live, FUTURE_SKEW};
+pub use gate::{judge, judge_with, Facts, Live, FUTURE_SKEW};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::alarm::{AlarmState, AlarmTransition};
+use super::diagnose::Diagnosis;
 use super::state::{ActionRecord, ActionStatus, Incident, TargetState};
 use super::target::{resolve, Resolution};
 use crate::model::{Action, Effect, ServiceStatus, Severity, Target};
@@ -29,6 +31,8 @@ pub(super) struct Situation<'a> {
     pub observed: &'a ServiceStatus,
     pub policy: &'a Policy,
     pub now: DateTime<Utc>,
+    /// Why the service is failing, when evidence was read.
+    pub diagnosis: Option<&'a Diagnosis>,
 }
 
 /// What the matching rule asks for (no rule: a SEV3 notice).
@@ -37,6 +41,8 @@ pub(super) struct Asked {
     pub action: Action,
     pub scale_by: i32,
     pub severity: Severity,
+    pub rollback: bool,
+    pub scale_up: bool,
 }
 
 /// What the policy and the guards let happen.
@@ -79,6 +85,8 @@ pub enum Held {
     Lagging,
     /// A human paused automation on the target.
     Paused,
+    /// The evidence says the change would not help (a crash loop, the database down, no room).
+    Diagnosed,
     /// The maintenance window is on.
     Window,
 }
@@ -108,6 +116,8 @@ pub struct Decision {
     /// Application Auto Scaling's (min, max) to set before the effect: raised with a scale-out
     /// so target tracking cannot undo it mid-incident, put back with the close.
     pub bounds: Option<(i32, i32)>,
+    /// What the evidence said, when it was read (recorded and announced with the decision).
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl Decision {
@@ -133,6 +143,7 @@ impl Decision {
             before: None,
             after: None,
             bounds: None,
+            diagnosis: None,
         }
     }
 }
@@ -161,17 +172,46 @@ pub fn decide(
     state: &TargetState,
     now: DateTime<Utc>,
 ) -> Decision {
+    decide_with(alarm, policy, observed, state, now, None)
+}
+
+/// [`decide`], knowing why the service is failing; the decision carries the diagnosis.
+pub fn decide_with(
+    alarm: &AlarmTransition,
+    policy: &Policy,
+    observed: Option<&ServiceStatus>,
+    state: &TargetState,
+    now: DateTime<Utc>,
+    diagnosis: Option<&Diagnosis>,
+) -> Decision {
+    let mut d = decide_inner(alarm, policy, observed, state, now, diagnosis);
+    d.diagnosis = diagnosis.cloned();
+    d
+}
+
+fn decide_inner(
+    alarm: &AlarmTransition,
+    policy: &Policy,
+    observed: Option<&ServiceStatus>,
+    state: &TargetState,
+    now: DateTime<Utc>,
+    diagnosis: Option<&Diagnosis>,
+) -> Decision {
     let asked = policy
         .rule_for(&alarm.alarm_name)
         .map(|r| Asked {
             action: r.action,
             scale_by: r.scale_by,
             severity: r.severity,
+            rollback: r.rollback,
+            scale_up: r.scale_up,
         })
         .unwrap_or(Asked {
             action: Action::Notify,
             scale_by: 0,
             severity: Severity::Sev3,
+            rollback: false,
+            scale_up: false,
         });
     let (ask, severity) = (asked.action, asked.severity);
     let announce = alarm.state == AlarmState::Alarm;
@@ -253,11 +293,11 @@ pub fn decide(
         d.notify = true;
         d.before = match prev.effect {
             Effect::SetDesired { from, .. } => Some(from),
-            Effect::Restart => Some(observed.desired),
+            _ => Some(observed.desired),
         };
         d.after = match prev.effect {
             Effect::SetDesired { to, .. } => Some(to),
-            Effect::Restart => Some(observed.desired),
+            _ => Some(observed.desired),
         };
         d.incident_id = state.incident.as_ref().map(|i| i.id.clone());
         d.state = Some(state.clone());
@@ -271,6 +311,7 @@ pub fn decide(
         observed,
         policy,
         now,
+        diagnosis,
     };
     match alarm.state {
         AlarmState::Alarm => on_alarm::on_alarm(situation, next, asked),

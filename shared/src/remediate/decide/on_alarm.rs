@@ -5,10 +5,12 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::diagnosed::{steer, Steer};
 use super::{
     dur, first_line, human, reserve, suppression_notice, Asked, Decision, Held, Situation, Verdict,
 };
 use crate::model::{Action, Effect, Outcome, Severity};
+use crate::remediate::diagnose::Finding;
 use crate::remediate::state::{Incident, TargetState, TimelineEntry};
 
 /// An ALARM of an allowlisted, existing service: open or join the incident, then every guard.
@@ -20,11 +22,13 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         observed,
         policy,
         now,
+        diagnosis,
     } = s;
     let Asked {
         action: rule_action,
         scale_by,
         severity,
+        ..
     } = rule;
     let ask = rule_action;
     // A notice-only alarm (warnings, certificates…) joins no incident: an incident is what
@@ -52,6 +56,10 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
             timeline: Vec::new(),
             elided: 0,
             scaling_before: None,
+            detected_at: Some(now),
+            rolled_back: false,
+            scaled_up: false,
+            diagnoses: Vec::new(),
         });
         incident.firing.insert(alarm.alarm_name.clone());
         incident.fired.insert(alarm.alarm_name.clone());
@@ -63,6 +71,10 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         });
         (Some(incident.id.clone()), incident.circuit_open)
     };
+
+    if let (Some(dg), Some(inc)) = (diagnosis, next.incident.as_mut()) {
+        inc.diagnosed(now, dg.headline());
+    }
 
     let mut d = Decision::bare(
         Some(target.clone()),
@@ -76,13 +88,47 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
     d.notify = true;
 
     let guards = &policy.guards;
-    let (kind, effect, cooldown) = match rule_action {
-        Action::Restart => (
+    let mut note = None;
+    let instead = if matches!(rule_action, Action::Restart | Action::ScaleOut) {
+        match steer(&s, rule, next.incident.as_ref()) {
+            Steer::AsRule { note: n } => {
+                note = n;
+                None
+            }
+            Steer::Hold { severity, reason } => {
+                d.held = Some(Held::Diagnosed);
+                d.severity = d.severity.most_urgent(severity);
+                note_held(
+                    &mut next,
+                    now,
+                    format!("{} held: {}", rule_action.as_str(), first_line(&reason)),
+                    Outcome::NoAction,
+                );
+                if let Some(inc) = next.incident.as_mut() {
+                    inc.severity = inc.severity.most_urgent(severity);
+                }
+                d.reason = reason;
+                d.after = Some(observed.desired);
+                d.state = Some(next);
+                return d;
+            }
+            Steer::Instead {
+                kind,
+                effect,
+                reason,
+            } => Some((kind, effect, reason)),
+        }
+    } else {
+        None
+    };
+    let (kind, effect, cooldown) = match (&instead, rule_action) {
+        (Some((kind, effect, _)), _) => (*kind, effect.clone(), None),
+        (None, Action::Restart) => (
             Action::Restart,
             Effect::Restart,
-            dur(guards.restart_cooldown),
+            Some(dur(guards.restart_cooldown)),
         ),
-        Action::ScaleOut => {
+        (None, Action::ScaleOut) => {
             // Application Auto Scaling's maximum caps us too: above it, target tracking would
             // scale straight back in.
             let max = observed
@@ -122,7 +168,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
                     from: observed.desired,
                     to,
                 },
-                dur(guards.scale_out_cooldown),
+                Some(dur(guards.scale_out_cooldown)),
             )
         }
         // Notify: the rule asks for a notice only (rules name nothing else).
@@ -131,6 +177,12 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
                 "{} is in ALARM; the policy asks for a notice only",
                 alarm.alarm_name
             );
+            if let Some(Finding::DependencyDown { database, status }) =
+                diagnosis.map(|dg| &dg.finding)
+            {
+                d.severity = Severity::Sev1;
+                d.reason = format!("{}; the database {database} is {status}", d.reason);
+            }
             d.state = Some(next);
             return d;
         }
@@ -179,7 +231,7 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         }
     }
 
-    if let Some(last) = next.last(kind) {
+    if let (Some(last), Some(cooldown)) = (next.last(kind), cooldown) {
         let since = now - last.at;
         if since < cooldown {
             d.verdict = Verdict::Suppressed;
@@ -208,24 +260,34 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
     }
 
     d.verdict = Verdict::Act;
-    d.effect = Some(effect);
+    d.ask = kind;
+    d.effect = Some(effect.clone());
     d.after = Some(match effect {
         Effect::SetDesired { to, .. } => to,
-        Effect::Restart => observed.desired,
+        _ => observed.desired,
     });
-    d.reason = match effect {
-        Effect::Restart => format!(
-            "{} is in ALARM: {}",
-            alarm.alarm_name,
-            first_line(&alarm.reason)
-        ),
-        Effect::SetDesired { from, to } => format!(
+    d.reason = match (&effect, instead) {
+        (_, Some((_, _, reason))) => reason,
+        (Effect::SetDesired { from, to }, None) => format!(
             "{} is in ALARM: desired count {from}→{to} (max {}): {}",
             alarm.alarm_name,
             bounds.max,
             first_line(&alarm.reason)
         ),
+        (_, None) => format!(
+            "{} is in ALARM: {}",
+            alarm.alarm_name,
+            first_line(&alarm.reason)
+        ),
     };
+    if let Some(note) = note {
+        d.reason = format!("{}; {note}", d.reason);
+    }
+    if let Some(inc) = next.incident.as_mut() {
+        // Each at most once per incident: a second one is a human's call.
+        inc.rolled_back |= kind == Action::Rollback;
+        inc.scaled_up |= kind == Action::ScaleUp;
+    }
     reserve(&mut next, kind, alarm, &d, effect, now);
     d.state = Some(next);
     d

@@ -126,7 +126,7 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
             d.reason = format!("{}; Auto Scaling's bounds back to {lo}–{hi}", d.reason);
         }
     }
-    if let (Verdict::Act, Some(effect)) = (d.verdict, d.effect) {
+    if let (Verdict::Act, Some(effect)) = (d.verdict, d.effect.clone()) {
         reserve(&mut next, Action::Restore, alarm, &d, effect, now);
     }
     d.closed = Some(closed);

@@ -21,20 +21,28 @@ pub(super) fn resume(
     // fires (or, for a restore, no new incident has opened) and nobody has moved the count since.
     let still_wanted = match prev.kind {
         Action::Restore => next.incident.is_none(),
-        // Restart, ScaleOut: the only other kinds an action record holds.
+        // Restart, ScaleOut, Rollback, ScaleUp: the changes an alarm asks for.
         _ => next
             .incident
             .as_ref()
             .is_some_and(|i| i.firing.contains(&alarm.alarm_name) && !i.circuit_open),
     };
-    let moved = match prev.effect {
-        Effect::SetDesired { from, to } => observed.desired != from && observed.desired != to,
-        Effect::Restart => false,
+    let running = observed.task_definition.as_deref();
+    let moved = match &prev.effect {
+        Effect::SetDesired { from, to } => observed.desired != *from && observed.desired != *to,
+        Effect::Rollback { from, to } => running.is_some_and(|r| r != from && r != to),
+        Effect::Restart | Effect::ScaleUp { .. } => false,
     };
+    // A deployment made after the first try: the restart (or the new revision) happened.
+    let redeployed = observed.primary_since.is_some_and(|since| since >= prev.at);
     // What happened is recorded as done whatever came since; only a redo needs the situation.
-    let confirmed = match prev.effect {
-        Effect::SetDesired { to, .. } => observed.desired == to,
-        Effect::Restart => observed.primary_since.is_some_and(|since| since >= prev.at),
+    let confirmed = match &prev.effect {
+        Effect::SetDesired { to, .. } => observed.desired == *to,
+        Effect::Restart => redeployed,
+        Effect::Rollback { to, .. } => running == Some(to.as_str()),
+        Effect::ScaleUp {
+            task_definition, ..
+        } => redeployed && running.is_some_and(|r| r != task_definition),
     };
     if !confirmed && (!still_wanted || moved) {
         if let Some(a) = next
@@ -44,13 +52,16 @@ pub(super) fn resume(
         {
             a.status = ActionStatus::Failed;
         }
-        let why = if moved {
-            format!(
+        let why = match (&prev.effect, moved) {
+            (Effect::Rollback { .. }, true) => format!(
+                "the service now runs {}, deployed by someone else",
+                running.unwrap_or("another task definition")
+            ),
+            (_, true) => format!(
                 "desired count is now {}, set by someone else",
                 observed.desired
-            )
-        } else {
-            "the situation it was for has changed".to_owned()
+            ),
+            (_, false) => "the situation it was for has changed".to_owned(),
         };
         let mut d = Decision::bare(
             Some(target),
@@ -66,32 +77,46 @@ pub(super) fn resume(
         d.state = Some(next);
         return d;
     }
-    let (verdict, effect, reason) = match prev.effect {
+    let name = &alarm.alarm_name;
+    let (verdict, effect, reason) = match &prev.effect {
         Effect::Restart => match observed.primary_since {
             Some(since) if since >= prev.at => (
                 Verdict::AlreadyDone,
                 None,
                 format!(
-                    "retry of {}: a new deployment started at {} after the first try, so the restart happened",
-                    alarm.alarm_name,
+                    "retry of {name}: a new deployment started at {} after the first try, so the restart happened",
                     since.format("%H:%M:%SZ")
                 ),
             ),
             _ => (
                 Verdict::Act,
                 Some(Effect::Restart),
-                format!("retry of {}: the earlier restart did not take effect; restarting", alarm.alarm_name),
+                format!("retry of {name}: the earlier restart did not take effect; restarting"),
             ),
         },
-        Effect::SetDesired { to, .. } if observed.desired == to => (
+        Effect::SetDesired { to, .. } if observed.desired == *to => (
             Verdict::AlreadyDone,
             None,
-            format!("retry of {}: desired count is already {to}", alarm.alarm_name),
+            format!("retry of {name}: desired count is already {to}"),
         ),
         Effect::SetDesired { to, .. } => (
             Verdict::Act,
-            Some(Effect::SetDesired { from: observed.desired, to }),
-            format!("retry of {}: setting desired count {}→{to} again", alarm.alarm_name, observed.desired),
+            Some(Effect::SetDesired { from: observed.desired, to: *to }),
+            format!("retry of {name}: setting desired count {}→{to} again", observed.desired),
+        ),
+        Effect::Rollback { .. } | Effect::ScaleUp { .. } if confirmed => (
+            Verdict::AlreadyDone,
+            None,
+            format!(
+                "retry of {name}: the service runs {} now, so the {} happened",
+                running.unwrap_or("a new task definition"),
+                prev.kind.as_str()
+            ),
+        ),
+        e => (
+            Verdict::Act,
+            Some(e.clone()),
+            format!("retry of {name}: the earlier {} did not take effect; again", prev.kind.as_str()),
         ),
     };
     if let Some(a) = next
@@ -100,13 +125,13 @@ pub(super) fn resume(
         .find(|a| a.event_key == prev.event_key)
     {
         a.status = ActionStatus::Pending;
-        if let Some(e) = effect {
-            a.effect = e;
+        if let Some(e) = &effect {
+            a.effect = e.clone();
         }
     }
     let after = match prev.effect {
         Effect::SetDesired { to, .. } => Some(to),
-        Effect::Restart => Some(observed.desired),
+        _ => Some(observed.desired),
     };
     let mut d = Decision::bare(Some(target), ask, verdict, severity, reason);
     d.effect = effect;

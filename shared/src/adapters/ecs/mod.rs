@@ -1,11 +1,13 @@
 //! `Services` on Amazon ECS.
 
+mod history;
+
 use aws_sdk_ecs::Client;
 use chrono::{DateTime, Utc};
 
 use super::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::Target;
-use crate::model::{ServiceStatus, TaskSpec, TaskState};
+use crate::model::{ServiceHistory, ServiceStatus, TaskSpec, TaskState};
 use crate::ports::{Certainty, EffectError, PortError, Services, Tasks};
 
 #[derive(Debug, Clone)]
@@ -69,12 +71,17 @@ impl Services for EcsServices {
         if svc.status() == Some("INACTIVE") {
             return Ok(None);
         }
-        let primary_since = svc
+        let primary = svc
             .deployments()
             .iter()
-            .find(|d| d.status() == Some("PRIMARY"))
+            .find(|d| d.status() == Some("PRIMARY"));
+        let primary_since = primary
             .and_then(|d| d.created_at())
             .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
+        let task_definition = primary
+            .and_then(|d| d.task_definition())
+            .or(svc.task_definition())
+            .map(str::to_owned);
         Ok(Some(ServiceStatus {
             desired: svc.desired_count(),
             running: svc.running_count(),
@@ -82,6 +89,7 @@ impl Services for EcsServices {
             deployments: svc.deployments().len(),
             // Application Auto Scaling is asked separately, where the job uses it.
             scaling: None,
+            task_definition,
         }))
     }
 
@@ -111,6 +119,22 @@ impl Services for EcsServices {
             .await
             .map_err(|e| effect_error(&format!("set desired count of {target} to {count}"), e))?;
         Ok(())
+    }
+
+    async fn history(
+        &self,
+        target: &Target,
+        since: DateTime<Utc>,
+    ) -> Result<ServiceHistory, PortError> {
+        self.read_history(target, since).await
+    }
+
+    async fn deploy(&self, target: &Target, task_definition: &str) -> Result<(), EffectError> {
+        self.deploy_task_definition(target, task_definition).await
+    }
+
+    async fn with_memory(&self, task_definition: &str, memory: i32) -> Result<String, EffectError> {
+        self.register_with_memory(task_definition, memory).await
     }
 }
 

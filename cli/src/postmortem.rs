@@ -1,0 +1,87 @@
+//! `axiom-ops postmortem <cluster>/<service> [--incident ID]`: the draft post-mortem of a closed
+//! incident (the newest by default), from the reports bucket (`OPS_REPORT_BUCKET`); when it is
+//! not there, rendered from the closing decision the ledger keeps.
+
+use anyhow::{anyhow, bail, Context};
+use axiom_ops::adapters::dynamodb::DynamoLedger;
+use axiom_ops::adapters::s3::S3Reports;
+use axiom_ops::adapters::sdk::{config as sdk_config, Budget};
+use axiom_ops::model::{parse_time, Target};
+use axiom_ops::ports::{Ledger, Reports};
+use axiom_ops::remediate::postmortem::{key, prefix, render};
+use axiom_ops::remediate::state::{target_pk, Incident};
+use axiom_ops::runtime::Config;
+use serde_json::Value;
+
+pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
+    let target =
+        Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    if let Some(bucket) = &config.report_bucket {
+        let reports = S3Reports::new(
+            &axiom_ops::remediate::s3_client(&sdk),
+            bucket,
+            Budget::unbounded(),
+        );
+        let wanted = match incident {
+            Some(id) => Some(key(&target, id)),
+            None => reports
+                .list(&prefix(&target))
+                .await
+                .with_context(|| format!("listing post-mortems in s3://{bucket}"))?
+                .pop(),
+        };
+        if let Some(k) = wanted {
+            if let Some(text) = reports
+                .get(&k)
+                .await
+                .with_context(|| format!("reading s3://{bucket}/{k}"))?
+            {
+                print!("{text}");
+                return Ok(());
+            }
+        }
+    }
+    let Some(table) = config.ledger_table.as_deref() else {
+        bail!(
+            "no post-mortem of {target} in the reports bucket (OPS_REPORT_BUCKET), and OPS_LEDGER_TABLE is unset to render one from the ledger"
+        );
+    };
+    let ledger = DynamoLedger::new(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+        Budget::unbounded(),
+    );
+    let history = ledger
+        .history(&target_pk(&target))
+        .await
+        .context("reading the ledger")?;
+    let closes: Vec<(Incident, &Value)> = history
+        .iter()
+        .filter_map(|r| {
+            let text = r.get("incident").and_then(Value::as_str)?;
+            serde_json::from_str::<Incident>(text).ok().map(|i| (i, r))
+        })
+        .filter(|(i, _)| incident.is_none_or(|id| i.id == id || i.id.ends_with(&format!("@{id}"))))
+        .collect();
+    let Some((inc, record)) = closes.last() else {
+        bail!(
+            "{target} has no closed incident{} in the ledger",
+            incident.map(|i| format!(" {i}")).unwrap_or_default()
+        );
+    };
+    let s = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("-");
+    let resolved = parse_time(s("state_time")).unwrap_or(inc.opened_at);
+    eprintln!("(not in the reports bucket: rendered from the ledger)");
+    print!(
+        "{}",
+        render(
+            inc,
+            &target,
+            resolved,
+            &format!("{} ({})", s("reason"), s("outcome"))
+        )
+    );
+    Ok(())
+}
