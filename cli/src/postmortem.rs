@@ -18,21 +18,31 @@ pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
         Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
+    // The ledger names the closes: the newest is shown even when its draft never reached the
+    // bucket (an older draft there is not passed off as the latest).
+    let closes = match config.ledger_table.as_deref() {
+        Some(table) => closes(&sdk, table, &target).await?,
+        None => Vec::new(),
+    };
+    let wanted =
+        |i: &Incident| incident.is_none_or(|id| i.id == id || i.id.ends_with(&format!("@{id}")));
+    let close = closes.iter().rev().find(|(i, _)| wanted(i));
     if let Some(bucket) = &config.report_bucket {
         let reports = S3Reports::new(
             &axiom_ops::remediate::s3_client(&sdk),
             bucket,
             Budget::unbounded(),
         );
-        let wanted = match incident {
-            Some(id) => Some(key(&target, id)),
-            None => reports
+        let k = match (close, incident) {
+            (Some((i, _)), _) => Some(key(&target, &i.id)),
+            (None, Some(id)) => Some(key(&target, id)),
+            (None, None) => reports
                 .list(&prefix(&target))
                 .await
                 .with_context(|| format!("listing post-mortems in s3://{bucket}"))?
                 .pop(),
         };
-        if let Some(k) = wanted {
+        if let Some(k) = k {
             if let Some(text) = reports
                 .get(&k)
                 .await
@@ -43,45 +53,48 @@ pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
             }
         }
     }
-    let Some(table) = config.ledger_table.as_deref() else {
+    if config.ledger_table.is_none() {
         bail!(
             "no post-mortem of {target} in the reports bucket (OPS_REPORT_BUCKET), and OPS_LEDGER_TABLE is unset to render one from the ledger"
         );
-    };
-    let ledger = DynamoLedger::new(
-        &aws_sdk_dynamodb::Client::new(&sdk),
-        table,
-        Budget::unbounded(),
-    );
-    let history = ledger
-        .history(&target_pk(&target))
-        .await
-        .context("reading the ledger")?;
-    let closes: Vec<(Incident, &Value)> = history
-        .iter()
-        .filter_map(|r| {
-            let text = r.get("incident").and_then(Value::as_str)?;
-            serde_json::from_str::<Incident>(text).ok().map(|i| (i, r))
-        })
-        .filter(|(i, _)| incident.is_none_or(|id| i.id == id || i.id.ends_with(&format!("@{id}"))))
-        .collect();
-    let Some((inc, record)) = closes.last() else {
+    }
+    let Some((inc, record)) = close else {
         bail!(
             "{target} has no closed incident{} in the ledger",
             incident.map(|i| format!(" {i}")).unwrap_or_default()
         );
     };
-    let s = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("-");
-    let resolved = parse_time(s("state_time")).unwrap_or(inc.opened_at);
+    let s = |k: &str| record.get(k).and_then(Value::as_str);
+    let resolved = s("state_time")
+        .and_then(parse_time)
+        .unwrap_or(inc.opened_at);
+    let closing = s("closing").or(s("reason")).unwrap_or("-");
     eprintln!("(not in the reports bucket: rendered from the ledger)");
-    print!(
-        "{}",
-        render(
-            inc,
-            &target,
-            resolved,
-            &format!("{} ({})", s("reason"), s("outcome"))
-        )
-    );
+    print!("{}", render(inc, &target, resolved, closing));
     Ok(())
+}
+
+/// Every closed incident of `target` the ledger keeps, oldest first, with its closing record.
+async fn closes(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    target: &Target,
+) -> anyhow::Result<Vec<(Incident, Value)>> {
+    let ledger = DynamoLedger::new(
+        &aws_sdk_dynamodb::Client::new(sdk),
+        table,
+        Budget::unbounded(),
+    );
+    let history = ledger
+        .history(&target_pk(target))
+        .await
+        .context("reading the ledger")?;
+    Ok(history
+        .into_iter()
+        .filter_map(|r| {
+            let text = r.get("incident").and_then(Value::as_str)?;
+            let inc = serde_json::from_str::<Incident>(text).ok()?;
+            Some((inc, r))
+        })
+        .collect())
 }

@@ -152,8 +152,10 @@ fn skip_value(chars: &[char], mut i: usize, out: &mut String, scheme: bool) -> u
         i += 1;
         let begin = i;
         while i < chars.len() && chars[i] != q {
-            i += 1;
+            // An escaped quote is part of the value.
+            i += if chars[i] == '\\' { 2 } else { 1 };
         }
+        i = i.min(chars.len());
         if i > begin {
             out.push_str(MASK);
         }
@@ -183,26 +185,29 @@ fn skip_value(chars: &[char], mut i: usize, out: &mut String, scheme: bool) -> u
     i
 }
 
-/// Hides the password of every `scheme://user:password@host`.
+/// Hides the password of every `scheme://user:password@host` (a password may hold `/`).
 fn url_passwords(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
             .unwrap_or(tail.len());
-        let authority = &tail[..authority_end];
-        match (authority.rfind('@'), authority.find(':')) {
-            (Some(at), Some(colon)) if colon < at => {
-                out.push_str(&authority[..=colon]);
+        let url = &tail[..end];
+        let userinfo = url.find('@').map(|a| &url[..a]);
+        match userinfo.and_then(|u| u.find(':').map(|c| (u, c))) {
+            Some((u, colon)) if !u[..colon].contains('/') => {
+                out.push_str(&u[..=colon]);
                 out.push_str(MASK);
-                out.push_str(&authority[at..]);
+                rest = &tail[u.len()..];
             }
-            _ => out.push_str(authority),
+            _ => {
+                out.push_str(url);
+                rest = &tail[end..];
+            }
         }
-        rest = &tail[authority_end..];
     }
     out.push_str(rest);
     out
@@ -261,6 +266,8 @@ mod tests {
             ("Authorization: Bearer abc.def", "abc.def"),
             ("token => 'xyz'", "xyz"),
             ("connect postgres://app:s3cr3t@db:5432/app", "s3cr3t"),
+            ("connect postgres://app:s3/cr3t@db:5432/app", "s3/cr3t"),
+            (r#"{"password":"a\"bc"}"#, "bc"),
             ("secret-key=zz9; next", "zz9"),
         ] {
             let r = redact(line);

@@ -72,11 +72,11 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// A database the policy names, and what RDS says of it (`None`: RDS does not know it).
+/// A database the policy names, and its status as RDS says it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbHealth {
     pub id: String,
-    pub status: Option<String>,
+    pub status: String,
 }
 
 /// One source of evidence: what it said, or why it is missing (too slow, refused).

@@ -53,13 +53,19 @@ pub struct ScaleUp {
 
 impl ScaleUp {
     /// The memory a task of `memory` MiB is given, `None` when it is already at the maximum.
+    /// Above 1 GiB it is a whole number of GiB: Fargate takes no other sizes there.
     pub fn next(&self, memory: i32) -> Option<i32> {
         let grown = (f64::from(memory) * self.factor).ceil();
         let to = if grown >= f64::from(self.max_memory) {
             self.max_memory
         } else {
             // Below the maximum, which is an i32: the cast cannot truncate.
-            grown as i32
+            let m = grown as i32;
+            if m > 1024 {
+                ((m + 1023) / 1024 * 1024).min(self.max_memory)
+            } else {
+                m
+            }
         };
         (to > memory).then_some(to)
     }
@@ -76,14 +82,14 @@ pub struct DiagnosisPolicy {
 }
 
 /// The most a decision may wait for its evidence: the alarm is being handled meanwhile.
-const MAX_BUDGET: Duration = Duration::from_secs(10);
+const MAX_BUDGET: Duration = Duration::from_secs(2);
 
 pub(super) fn validate(raw: Raw, fields: &Fields) -> Result<DiagnosisPolicy, PolicyError> {
     let budget = duration::parse(fields, "diagnosis.budget", &raw.budget)?;
     if budget.is_zero() || budget > MAX_BUDGET {
         return Err(fields.invalid(
             "diagnosis.budget",
-            "must be longer than zero and at most 10s (an alarm waits for it)",
+            "must be longer than zero and at most 2s (an alarm waits for it)",
         ));
     }
     if !(1..=100).contains(&raw.log_lines) {

@@ -10,7 +10,11 @@ use crate::model::{Effect, Outcome};
 use crate::ports::{
     Alarms, Certainty, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
 };
+use crate::redact::redact_clip;
 use crate::versioned::{self, Attempt};
+
+/// Characters kept of an AWS error in the ledger and the notice.
+const ERROR_MAX: usize = 500;
 
 impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
 where
@@ -67,7 +71,8 @@ where
                             Certainty::Failed => Outcome::Failed,
                             Certainty::Unknown => Outcome::Unknown,
                         };
-                        (outcome, Some(e.message))
+                        // AWS's words may quote what they refused (a definition, a value).
+                        (outcome, Some(redact_clip(&e.message, ERROR_MAX)))
                     }
                 }
             }

@@ -4,9 +4,9 @@
 //!
 //! | finding | from | so |
 //! |---|---|---|
-//! | dependency down | a policy database RDS does not call serving | no ECS change: SEV1 naming it |
+//! | dependency down | a policy database RDS says is not serving (stopped, rebooting, failed…) | no ECS change: SEV1 naming it |
+//! | crash loop | ≥ 2 stops with the same failure since the newest deployment began (still rolling out, or made within the hour), more than OOM kills | no restart: roll back, or SEV1 |
 //! | out of memory | a task stopped with `OutOfMemoryError`, or an essential container killed (137) | restart as the rule says, and say OOM |
-//! | crash loop | ≥ 2 stops with the same failure since the newest deployment began | no restart: roll back, or SEV1 |
 //! | no room | a service event says a task could not be placed | no scale-out: escalate |
 //! | unclear | none of these | act as the rule says |
 
@@ -19,6 +19,9 @@ use crate::model::{Evidence, ServiceHistory, Sourced, StoppedTask};
 pub const CRASH_LOOP_STOPS: usize = 2;
 /// How far back stopped tasks and service events count.
 pub const RECENT: Duration = Duration::minutes(15);
+/// How long after a completed deployment its failures still make a crash loop "after a
+/// deployment" (tasks that start, pass the rollout, then crash: aws/containers-roadmap#1206).
+pub const AFTER_DEPLOYMENT: Duration = Duration::hours(1);
 
 /// RDS statuses in which the database still takes connections.
 const SERVING: &[&str] = &[
@@ -115,21 +118,24 @@ pub fn classify(evidence: Evidence) -> Diagnosis {
 
 fn dependency_down(e: &Evidence) -> Option<Finding> {
     e.databases.iter().find_map(|db| match db {
-        Sourced::Read(db) => match db.status.as_deref() {
-            Some(s) if SERVING.contains(&s) => None,
-            status => Some(Finding::DependencyDown {
+        Sourced::Read(db) if !SERVING.contains(&db.status.as_str()) => {
+            Some(Finding::DependencyDown {
                 database: db.id.clone(),
-                status: status.unwrap_or("not found").to_owned(),
-            }),
-        },
+                status: db.status.clone(),
+            })
+        }
+        Sourced::Read(_) => None,
         Sourced::LeftOut(_) => None,
     })
 }
 
-/// Out of memory or a crash loop, from the tasks stopped recently.
+/// Out of memory or a crash loop, from the tasks stopped recently; the more frequent wins.
 fn tasks(h: &ServiceHistory, at: DateTime<Utc>) -> Option<Finding> {
     let primary = h.primary();
     let since = primary.and_then(|p| p.created_at);
+    let running = primary
+        .map(|p| p.task_definition.as_str())
+        .filter(|t| !t.is_empty());
     let recent: Vec<(&StoppedTask, Stop)> = h
         .stopped
         .iter()
@@ -139,18 +145,23 @@ fn tasks(h: &ServiceHistory, at: DateTime<Utc>) -> Option<Finding> {
             (Some(since), Some(t)) => t >= since,
             _ => true,
         })
+        .filter(|t| running.is_none_or(|r| t.task_definition.is_empty() || t.task_definition == r))
         .filter_map(|t| stop_of(t).map(|s| (t, s)))
         .collect();
     let ooms = recent
         .iter()
         .filter(|(_, s)| matches!(s, Stop::Oom))
         .count();
-    if ooms > 0 {
-        return Some(Finding::OutOfMemory {
-            stops: ooms,
-            memory: h.task_memory,
-        });
-    }
+    let oom = (ooms > 0).then_some(Finding::OutOfMemory {
+        stops: ooms,
+        memory: h.task_memory,
+    });
+    // A loop only "after a deployment": one still rolling out, or made in the last hour. A
+    // failure on a long-settled deployment is the load's or a dependency's, not the release's.
+    let fresh = primary.is_none_or(|p| {
+        p.rollout.as_deref() != Some("COMPLETED")
+            || p.created_at.is_none_or(|c| at - c <= AFTER_DEPLOYMENT)
+    });
     // The failure seen most often; on a tie, the newest (listed first).
     let mut best: Option<(&Failure, usize, &StoppedTask)> = None;
     for (t, s) in &recent {
@@ -163,7 +174,11 @@ fn tasks(h: &ServiceHistory, at: DateTime<Utc>) -> Option<Finding> {
             best = Some((f, n, t));
         }
     }
-    let (failure, stops, example) = best.filter(|(_, n, _)| *n >= CRASH_LOOP_STOPS)?;
+    let Some((failure, stops, example)) =
+        best.filter(|(_, n, _)| fresh && *n >= CRASH_LOOP_STOPS && *n > ooms)
+    else {
+        return oom;
+    };
     let deployment = primary.map(|p| p.task_definition.clone());
     let rollback_to = h
         .deployments

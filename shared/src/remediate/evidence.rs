@@ -79,10 +79,14 @@ where
             join_all(self.policy.databases.iter().map(|db| async {
                 let read = within(until, &slow, self.databases.database(db)).await;
                 match read {
-                    Sourced::Read(state) => Sourced::Read(DbHealth {
+                    Sourced::Read(Some(state)) => Sourced::Read(DbHealth {
                         id: db.id.clone(),
-                        status: state.map(|s| s.status),
+                        status: state.status,
                     }),
+                    Sourced::Read(None) => Sourced::LeftOut(format!(
+                        "{}: RDS does not know it (the policy's [[databases]])",
+                        db.id
+                    )),
                     Sourced::LeftOut(why) => Sourced::LeftOut(format!("{}: {why}", db.id)),
                 }
             })),

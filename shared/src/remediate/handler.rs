@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
 use super::decide::{judge_with, Decision, Facts, Held, Live, Verdict};
 use super::diagnose::{classify, Diagnosis};
+use super::postmortem::{self, PostMortem};
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
 use super::{evidence, notice};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
-use crate::model::{key_part, LedgerKeys, Outcome};
+use crate::model::{key_part, LedgerKeys, Outcome, Target};
 use crate::policy::Policy;
 use crate::ports::{
     Alarms, Databases, Ledger, Logs, Mode, Notifier, Parameters, PortError, Reports, Scaling,
@@ -158,7 +159,10 @@ where
         inv: &Invocation,
     ) -> Result<Value, RemediateError> {
         let key = a.event_key();
-        match self.once().run(&key, inv, self.work(a, &key, inv)).await? {
+        // Boxed: the whole decision as one future type nests too deep for the compiler's
+        // layout queries otherwise (and it is one allocation per alarm).
+        let work = Box::pin(self.work(a, &key, inv));
+        match self.once().run(&key, inv, work).await? {
             Handled::Duplicate => {
                 Ok(json!({ "event_key": key, "alarm": a.alarm_name, "duplicate": true }))
             }
@@ -223,9 +227,9 @@ where
             "decision"
         );
 
-        let postmortem = match &decision.closed {
-            Some(inc) => Some(self.postmortem(&decision, inc, a, outcome).await),
-            None => None,
+        let postmortem = match (&decision.closed, &decision.target) {
+            (Some(inc), Some(target)) => Some(self.postmortem_of(target, &inc.id).await),
+            _ => None,
         };
         let notice = decision.notify.then(|| {
             let mut n = notice::build(a, &decision, outcome, &keys, error.as_deref(), Utc::now());
@@ -326,6 +330,45 @@ where
     }
 }
 
+impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
+where
+    S: Services,
+    A: Alarms,
+    C: Scaling,
+    P: Parameters,
+    L: Ledger,
+    N: Notifier,
+    D: Databases,
+    G: Logs,
+    R: Reports,
+{
+    /// The draft of the incident just closed: written now, with any other the target owes.
+    async fn postmortem_of(&self, target: &Target, incident_id: &str) -> PostMortem {
+        let key = postmortem::key(target, incident_id);
+        match self.settle_postmortems(target).await {
+            Ok(written) => written
+                .into_iter()
+                .find(|(id, _)| id == incident_id)
+                .map(|(_, p)| p)
+                .unwrap_or(PostMortem {
+                    key,
+                    stored: None,
+                    not_stored: Some("written by an earlier attempt".into()),
+                    never: false,
+                }),
+            Err(e) => {
+                tracing::error!(%target, error = %e, "post-mortem");
+                PostMortem {
+                    key,
+                    stored: None,
+                    not_stored: Some(format!("{e}; the reconcile tick tries again")),
+                    never: false,
+                }
+            }
+        }
+    }
+}
+
 fn audit_entry(
     a: &AlarmTransition,
     d: &Decision,
@@ -356,6 +399,11 @@ fn audit_entry(
         // The whole incident: `axiom-ops postmortem` renders its draft from it when the bucket
         // has none.
         "incident": d.closed,
+        "closing": d.closed.as_ref().and_then(|c| d
+            .state
+            .as_ref()
+            .and_then(|s| s.postmortems_owed.iter().find(|o| o.incident.id == c.id))
+            .map(|o| o.closing.clone())),
         "diagnosis": d.diagnosis,
         "request_id": inv.request_id,
         "dry_run": dry_run,

@@ -3,21 +3,22 @@
 //! to detect / mitigate / resolve, and the headings a human fills in) goes to the reports bucket
 //! and is linked from the close notice.
 //!
-//! The draft is rendered from the closed incident alone, which the ledger keeps with the closing
-//! decision: when the bucket cannot be written, `axiom-ops postmortem` renders the same draft from
-//! the ledger, so nothing is lost.
+//! The draft is rendered from the closed incident alone. The close keeps it owed in the target's
+//! state until it is stored (the close's retry or the reconcile tick writes it otherwise), and
+//! the closing decision's record keeps the incident: `axiom-ops postmortem` renders the same draft
+//! from the ledger when the bucket has none.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::alarm::AlarmTransition;
-use super::decide::Decision;
-use super::handler::Remediator;
-use super::state::{Incident, TIMELINE_HEAD};
+use super::handler::{RemediateError, Remediator};
+use super::state::{self, Incident, OwedPostMortem, Stored, TIMELINE_HEAD};
 use crate::model::{Outcome, Target};
 use crate::ports::{
     Alarms, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
 };
+use crate::redact::redact_clip;
+use crate::versioned::{self, Attempt};
 
 /// Where a post-mortem went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +28,9 @@ pub struct PostMortem {
     pub stored: Option<String>,
     /// Why it is not in the bucket (no bucket, a dry run, the write failed).
     pub not_stored: Option<String>,
+    /// It never will be (no bucket, a dry run): not owed any more.
+    #[serde(skip)]
+    pub never: bool,
 }
 
 /// The folder of a target's post-mortems in the reports bucket.
@@ -53,41 +57,83 @@ where
     G: Logs,
     R: Reports,
 {
-    /// Writes the draft of a closed incident; a failure is said in the close notice, not fatal.
-    pub(super) async fn postmortem(
+    /// Writes every draft `target` owes and forgets those settled (stored, or never to be: no
+    /// bucket, a dry run); one that failed stays owed for the next close or tick.
+    pub(super) async fn settle_postmortems(
         &self,
-        d: &Decision,
-        inc: &Incident,
-        a: &AlarmTransition,
-        outcome: Outcome,
-    ) -> PostMortem {
-        let target = d
-            .target
-            .clone()
-            .unwrap_or_else(|| Target::new(String::new(), String::new()));
-        let key = key(&target, &inc.id);
-        let not = |why: String| PostMortem {
+        target: &Target,
+    ) -> Result<Vec<(String, PostMortem)>, RemediateError> {
+        let owed = state::load(&self.ledger, self.mode(), target)
+            .await
+            .map_err(RemediateError::Ledger)?
+            .state
+            .postmortems_owed;
+        let mut written = Vec::with_capacity(owed.len());
+        for o in &owed {
+            written.push((o.incident.id.clone(), self.write(target, o).await));
+        }
+        let settled: Vec<&str> = written
+            .iter()
+            .filter(|(_, p)| p.stored.is_some() || p.never)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if settled.is_empty() {
+            return Ok(written);
+        }
+        let won = versioned::until_written(|| async {
+            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            state
+                .postmortems_owed
+                .retain(|o| !settled.contains(&o.incident.id.as_str()));
+            let saved = state::save(&self.ledger, self.mode(), target, &state, version)
+                .await
+                .map_err(RemediateError::Ledger)?;
+            Ok::<_, RemediateError>(if saved {
+                Attempt::Won(())
+            } else {
+                Attempt::Lost
+            })
+        })
+        .await?;
+        won.ok_or_else(|| RemediateError::Contention(target.to_string()))?;
+        Ok(written)
+    }
+
+    async fn write(&self, target: &Target, o: &OwedPostMortem) -> PostMortem {
+        let key = key(target, &o.incident.id);
+        let never = |why: &str| PostMortem {
             key: key.clone(),
             stored: None,
-            not_stored: Some(why),
+            not_stored: Some(why.to_owned()),
+            never: true,
         };
         if self.dry_run {
-            return not("a dry run stores no post-mortem".into());
+            return never("a dry run stores no post-mortem");
         }
         let Some(reports) = &self.reports else {
-            return not("no reports bucket is configured (OPS_REPORT_BUCKET)".into());
+            return never("no reports bucket is configured (OPS_REPORT_BUCKET)");
         };
-        let closing = format!("{} ({})", d.reason, outcome.as_str());
-        let text = render(inc, &target, a.state_time, &closing);
+        let text = render(&o.incident, target, o.resolved, &o.closing);
         match reports.put(&key, &text).await {
             Ok(uri) => PostMortem {
                 key,
                 stored: Some(uri),
                 not_stored: None,
+                never: false,
             },
             Err(e) => {
-                tracing::error!(incident = %inc.id, error = %e, "post-mortem not stored");
-                not(format!("writing it failed: {e}"))
+                tracing::error!(incident = %o.incident.id, error = %e, "post-mortem not stored");
+                PostMortem {
+                    key,
+                    stored: None,
+                    not_stored: Some(format!(
+                        "writing it failed: {}; the reconcile tick tries again",
+                        redact_clip(&e.message, 300)
+                    )),
+                    never: false,
+                }
             }
         }
     }

@@ -101,6 +101,12 @@ where
                 })?;
             report.extend(ended);
         }
+        if !stored.state.postmortems_owed.is_empty() {
+            for (id, p) in self.settle_postmortems(target).await? {
+                report
+                    .push(json!({ "target": target.to_string(), "incident": id, "postmortem": p }));
+            }
+        }
         let Some(inc) = stored.state.incident else {
             return Ok(report);
         };

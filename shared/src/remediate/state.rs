@@ -182,7 +182,26 @@ pub struct TargetState {
     /// The hold (a pause, a maintenance window) last announced: each is announced once.
     #[serde(default)]
     pub hold_announced: Option<String>,
+    /// Closed incidents whose post-mortem draft is not stored yet: written with the close, the
+    /// close's retry or the reconcile tick, whichever gets there.
+    #[serde(default)]
+    pub postmortems_owed: Vec<OwedPostMortem>,
 }
+
+/// What a post-mortem draft is rendered from, kept until it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwedPostMortem {
+    pub incident: Incident,
+    pub resolved: DateTime<Utc>,
+    /// The closing decision's reason.
+    pub closing: String,
+}
+
+/// Drafts owed per target at most; the oldest goes first (the ledger still has its incident).
+pub const OWED_MAX: usize = 5;
+
+/// The actions that start a new deployment of the service.
+pub const DEPLOYS: [Action; 3] = [Action::Restart, Action::Rollback, Action::ScaleUp];
 
 /// Alarms a target's `seen` remembers; the oldest are forgotten first.
 pub const SEEN_MAX: usize = 64;
@@ -225,11 +244,51 @@ impl TargetState {
         }
     }
 
+    /// Owes the post-mortem of a closed incident.
+    pub fn owe(&mut self, owed: OwedPostMortem) {
+        self.postmortems_owed
+            .retain(|o| o.incident.id != owed.incident.id);
+        self.postmortems_owed.push(owed);
+        if self.postmortems_owed.len() > OWED_MAX {
+            self.postmortems_owed.remove(0);
+        }
+    }
+
     /// Marks the action reserved by `event_key` as not done (a retry that will not redo it).
     pub fn give_up(&mut self, event_key: &str) {
+        let mut undone = None;
         if let Some(a) = self.actions.iter_mut().find(|a| a.event_key == event_key) {
             a.status = ActionStatus::Failed;
+            undone = Some(a.effect.clone());
         }
+        if let Some(e) = undone {
+            self.not_done(&e);
+        }
+    }
+
+    /// A rollback or scale-up that did not happen does not use up its one chance per incident.
+    pub fn not_done(&mut self, effect: &Effect) {
+        if let Some(inc) = self.incident.as_mut() {
+            match effect {
+                Effect::Rollback { .. } => inc.rolled_back = false,
+                Effect::ScaleUp { .. } => inc.scaled_up = false,
+                _ => {}
+            }
+        }
+    }
+
+    /// The newest change that deploys the service anew (a restart, a rollback, a scale-up): they
+    /// share the restart cooldown and the circuit breaker.
+    pub fn last_deploy(&self) -> Option<&ActionRecord> {
+        DEPLOYS
+            .iter()
+            .filter_map(|k| self.last(*k))
+            .max_by_key(|a| a.at)
+    }
+
+    /// Deployments (restarts, rollbacks, scale-ups) counted since `since`.
+    pub fn deploys_since(&self, since: DateTime<Utc>) -> usize {
+        DEPLOYS.iter().map(|k| self.count_since(*k, since)).sum()
     }
 
     pub fn action_for(&self, event_key: &str) -> Option<&ActionRecord> {
@@ -271,6 +330,9 @@ impl TargetState {
             }
             a.status = status;
             effect = effect.or(Some(a.effect.clone()));
+        }
+        if let (Some(e), ActionStatus::Failed) = (&effect, status) {
+            self.not_done(e);
         }
         if let Some(inc) = self.incident.as_mut() {
             if let (Some(Effect::SetDesired { to, .. }), ActionStatus::Done) = (&effect, status) {

@@ -1,7 +1,7 @@
 //! What a diagnosis reads from ECS (deployments, events, stopped tasks, the task memory), and the
 //! two changes a diagnosis may lead to (deploy a task definition, register one with more memory).
 
-use aws_sdk_ecs::types::{DesiredStatus, Task, TaskDefinition};
+use aws_sdk_ecs::types::{DesiredStatus, Tag, Task, TaskDefinition, TaskDefinitionField};
 use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
@@ -128,21 +128,34 @@ impl EcsServices {
             .map(stopped_task)
             .filter(|t| t.stopped_at.is_none_or(|at| at >= since))
             .collect();
-        tasks.sort_by(|a, b| b.stopped_at.cmp(&a.stopped_at));
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
         Ok(tasks)
     }
 
     async fn task_definition(&self, arn: &str) -> Result<Option<TaskDefinition>, PortError> {
-        let out = self
+        Ok(self.described(arn, false).await?.0)
+    }
+
+    /// The task definition, and its tags when asked for (a new revision carries them on).
+    async fn described(
+        &self,
+        arn: &str,
+        with_tags: bool,
+    ) -> Result<(Option<TaskDefinition>, Vec<Tag>), PortError> {
+        let mut req = self
             .client()
             .describe_task_definition()
-            .task_definition(arn)
+            .task_definition(arn);
+        if with_tags {
+            req = req.include(TaskDefinitionField::Tags);
+        }
+        let out = req
             .customize()
             .config_override(self.config().map_err(PortError)?)
             .send()
             .await
             .map_err(|e| port_error(&format!("describe task definition {arn}"), e))?;
-        Ok(out.task_definition().cloned())
+        Ok((out.task_definition().cloned(), out.tags().to_vec()))
     }
 
     pub(super) async fn deploy_task_definition(
@@ -168,13 +181,13 @@ impl EcsServices {
         task_definition: &str,
         memory: i32,
     ) -> Result<String, EffectError> {
-        let td = self
-            .task_definition(task_definition)
+        let (td, tags) = self
+            .described(task_definition, true)
             .await
-            .map_err(|e| Self::too_late(e.0))?
-            .ok_or_else(|| {
-                Self::too_late(format!("task definition {task_definition} not found"))
-            })?;
+            .map_err(|e| Self::too_late(e.0))?;
+        let td = td.ok_or_else(|| {
+            Self::too_late(format!("task definition {task_definition} not found"))
+        })?;
         let from = memory_of(td.clone())
             .ok_or_else(|| Self::too_late(format!("{task_definition} sets no task memory")))?;
         let family = td
@@ -208,6 +221,7 @@ impl EcsServices {
             .set_proxy_configuration(td.proxy_configuration().cloned())
             .set_ephemeral_storage(td.ephemeral_storage().cloned())
             .set_runtime_platform(td.runtime_platform().cloned())
+            .set_tags((!tags.is_empty()).then_some(tags))
             .customize()
             .config_override(self.config().map_err(Self::too_late)?)
             .send()

@@ -3,14 +3,14 @@
 //! | finding | restart / scale-out rule |
 //! |---|---|
 //! | database down | no ECS change, SEV1 naming it |
-//! | crash loop | no restart or scale-out; roll back when the rule allows it (once per incident), else SEV1 |
+//! | crash loop | no restart or scale-out (a scale-out goes ahead on failing health checks); roll back when the rule allows it (once per incident), else SEV1 |
 //! | out of memory | as the rule says, and said; a memory scale-up instead when the rule allows it (once per incident) |
 //! | no room | a scale-out is escalated (SEV1) instead; a restart goes ahead |
 //! | unclear, or no evidence | as the rule says |
 
 use super::{Asked, Situation};
 use crate::model::{Action, Effect, Severity};
-use crate::remediate::diagnose::{short_task_definition, Finding};
+use crate::remediate::diagnose::{short_task_definition, Failure, Finding};
 use crate::remediate::state::Incident;
 
 pub(super) enum Steer {
@@ -43,6 +43,13 @@ pub(super) fn steer(s: &Situation<'_>, rule: Asked, incident: Option<&Incident>)
             reason: format!(
                 "{alarm} is in ALARM but the database {database} is {status}: a {change} of {target} would only add reconnect storms; no ECS change, the database needs a human"
             ),
+        },
+        // Health checks failing under load: more tasks may be just what helps.
+        Finding::CrashLoop {
+            failure: Failure::HealthCheck,
+            ..
+        } if rule.action == Action::ScaleOut => Steer::AsRule {
+            note: Some(format!("note: {}", dg.headline())),
         },
         Finding::CrashLoop {
             rollback_to,

@@ -235,7 +235,13 @@ fn hold(mut d: Decision, alarm: &AlarmTransition, f: &Facts<'_>) -> Decision {
     };
     // The reservation goes: nothing was done, and a retry must not finish it.
     state.actions.retain(|a| a.event_key != alarm.event_key());
+    if let Some(e) = &d.effect {
+        state.not_done(e);
+    }
     if let Some(closed) = d.closed.take() {
+        state
+            .postmortems_owed
+            .retain(|o| o.incident.id != closed.id);
         // A held close keeps its incident (nothing firing, what to restore remembered): the
         // next OK of one of its alarms, or the reconcile tick, closes it once nothing holds.
         state.incident = Some(closed);

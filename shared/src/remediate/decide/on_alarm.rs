@@ -11,7 +11,7 @@ use super::{
 };
 use crate::model::{Action, Effect, Outcome, Severity};
 use crate::remediate::diagnose::Finding;
-use crate::remediate::state::{Incident, TargetState, TimelineEntry};
+use crate::remediate::state::{Incident, TargetState, TimelineEntry, DEPLOYS};
 
 /// An ALARM of an allowlisted, existing service: open or join the incident, then every guard.
 pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> Decision {
@@ -122,7 +122,8 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         None
     };
     let (kind, effect, cooldown) = match (&instead, rule_action) {
-        (Some((kind, effect, _)), _) => (*kind, effect.clone(), None),
+        // A rollback or scale-up deploys anew: the restart cooldown holds it too.
+        (Some((kind, effect, _)), _) => (*kind, effect.clone(), Some(dur(guards.restart_cooldown))),
         (None, Action::Restart) => (
             Action::Restart,
             Effect::Restart,
@@ -203,9 +204,10 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         return d;
     }
 
-    if kind == Action::Restart {
+    let deploys = DEPLOYS.contains(&kind);
+    if deploys {
         let window = dur(guards.circuit_window);
-        let recent = next.count_since(Action::Restart, now - window);
+        let recent = next.deploys_since(now - window);
         if recent >= guards.circuit_max_restarts as usize {
             if let Some(inc) = next.incident.as_mut() {
                 inc.circuit_open = true;
@@ -231,7 +233,12 @@ pub(super) fn on_alarm(s: Situation<'_>, mut next: TargetState, rule: Asked) -> 
         }
     }
 
-    if let (Some(last), Some(cooldown)) = (next.last(kind), cooldown) {
+    let last = if deploys {
+        next.last_deploy()
+    } else {
+        next.last(kind)
+    };
+    if let (Some(last), Some(cooldown)) = (last, cooldown) {
         let since = now - last.at;
         if since < cooldown {
             d.verdict = Verdict::Suppressed;

@@ -3,7 +3,7 @@
 
 use super::{reserve, Decision, Held, Situation, Verdict};
 use crate::model::{Action, Effect, Outcome, Severity};
-use crate::remediate::state::{ActionStatus, TargetState, TimelineEntry};
+use crate::remediate::state::{ActionStatus, OwedPostMortem, TargetState, TimelineEntry};
 
 /// An OK: the alarm leaves the incident; the last one out closes it and undoes our scale-out.
 pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
@@ -129,6 +129,11 @@ pub(super) fn on_ok(s: Situation<'_>, mut next: TargetState) -> Decision {
     if let (Verdict::Act, Some(effect)) = (d.verdict, d.effect.clone()) {
         reserve(&mut next, Action::Restore, alarm, &d, effect, now);
     }
+    next.owe(OwedPostMortem {
+        incident: closed.clone(),
+        resolved: alarm.state_time,
+        closing: d.reason.clone(),
+    });
     d.closed = Some(closed);
     d.state = Some(next);
     d
