@@ -83,7 +83,7 @@ async fn a_closed_incident_prints_its_post_mortem() -> TestResult {
         "{stdout}"
     );
     assert!(
-        stdout.contains("scale_out") && stdout.contains("## Follow-up actions"),
+        stdout.contains("scaled out 3→5 → **done**") && stdout.contains("## Follow-up actions"),
         "{stdout}"
     );
     assert!(!stderr.contains("rendered from the ledger"), "{stderr}");

@@ -2,6 +2,8 @@
 //! function's home, alarms, CloudWatch's answers and a service.
 #![allow(dead_code)]
 
+pub mod evidence;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use axiom_ops::model::{AlarmState, AlarmStatus, ServiceStatus, Severity};
