@@ -14,14 +14,13 @@ use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::ecs::EcsServices;
 use axiom_ops::adapters::logs::CloudWatchLogs;
 use axiom_ops::adapters::rds::RdsSnapshots;
-use axiom_ops::adapters::s3::S3Reports;
 use axiom_ops::adapters::sdk::Budget;
 use axiom_ops::adapters::sns::SnsNotifier;
 use axiom_ops::adapters::ssm::SsmParameters;
 use axiom_ops::model::AlarmState;
 use axiom_ops::policy::Policy;
 use axiom_ops::ports::Alarms;
-use axiom_ops::remediate::Remediator;
+use axiom_ops::remediate::{Aws, Remediator};
 
 const MEMORY: &str = "axiomcore-api-memory-critical";
 const SUPPRESSOR: &str = "axiomcore-api-deploying-warning";
@@ -63,7 +62,7 @@ async fn handle_composite(
     let cw = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [rule]);
     let policy = Policy::built_in().expect("policy");
     let budget = Budget::unbounded();
-    let r = Remediator {
+    let r = Remediator::<Aws> {
         policy: &policy,
         services: EcsServices::new(&aws_sdk_ecs::Client::new(&env.sdk), budget),
         alarms: CloudWatchAlarms::new(&cw, budget),
@@ -84,7 +83,7 @@ async fn handle_composite(
         ),
         databases: RdsSnapshots::new(&aws_sdk_rds::Client::new(&env.sdk), budget),
         logs: CloudWatchLogs::new(&aws_sdk_cloudwatchlogs::Client::new(&env.sdk), budget),
-        reports: None::<S3Reports>,
+        reports: None,
         dry_run: false,
         preview: false,
     };

@@ -5,12 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::LaunchType;
 use axiom_ops::runtime::Job;
 use integration_tests::{eventbridge, first, inv_home, proxied, Env, TestResult};
 use serde_json::Value;
 use testkit::fault_proxy::Fault;
-use testkit::CLUSTER;
 
 const DOWN: &str = "axiomcore-api-down-critical";
 const MEMORY: &str = "axiomcore-api-memory-critical";
@@ -24,33 +22,8 @@ fn stamp(ahead: chrono::Duration) -> String {
         .to_string()
 }
 
-/// `n` tasks of the service's family that started and stopped with `reason`.
 async fn stopped_tasks(env: &Env, reason: &str, n: usize) -> TestResult {
-    let ecs = aws_sdk_ecs::Client::new(&env.sdk);
-    for _ in 0..n {
-        let out = ecs
-            .run_task()
-            .cluster(CLUSTER)
-            .task_definition("axiomcore-api")
-            .launch_type(LaunchType::Fargate)
-            .group("service:api")
-            .started_by("ecs-svc/1")
-            .send()
-            .await?;
-        let arn = out
-            .tasks()
-            .first()
-            .and_then(|t| t.task_arn())
-            .ok_or("no task started")?
-            .to_owned();
-        ecs.stop_task()
-            .cluster(CLUSTER)
-            .task(arn)
-            .reason(reason)
-            .send()
-            .await?;
-    }
-    Ok(())
+    testkit::stopped_tasks(&env.sdk, "api", reason, n).await
 }
 
 async fn alarm(env: &Env, name: &str) -> Value {

@@ -309,6 +309,40 @@ pub async fn seed_database(sdk: &SdkConfig, id: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `n` Fargate tasks of `service`'s family, each started as the service would and stopped with
+/// `reason`, as ECS leaves them when they fail (the emulator keeps the reason, no exit code).
+pub async fn stopped_tasks(
+    sdk: &SdkConfig,
+    service: &str,
+    reason: &str,
+    n: usize,
+) -> Result<(), BoxError> {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    for _ in 0..n {
+        let out = ecs
+            .run_task()
+            .cluster(CLUSTER)
+            .task_definition(format!("axiomcore-{service}"))
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .group(format!("service:{service}"))
+            .send()
+            .await?;
+        let arn = out
+            .tasks()
+            .first()
+            .and_then(|t| t.task_arn())
+            .ok_or("no task started")?
+            .to_owned();
+        ecs.stop_task()
+            .cluster(CLUSTER)
+            .task(arn)
+            .reason(reason)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
 /// The ledger table as template.yaml defines it.
 pub async fn create_ledger_table(
     ddb: &aws_sdk_dynamodb::Client,

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::LaunchType;
 use serde_json::{json, Value};
 use testkit::runtime_api::FunctionProcess;
 use testkit::runtime_api::{Answer, RuntimeApi};
@@ -28,32 +27,6 @@ fn alarm(name: &str) -> Result<Value, emulator::BoxError> {
         c.remove("metrics");
     }
     Ok(v)
-}
-
-async fn stopped_tasks(ecs: &aws_sdk_ecs::Client, reason: &str, n: usize) -> TestResult {
-    for _ in 0..n {
-        let out = ecs
-            .run_task()
-            .cluster(CLUSTER)
-            .task_definition("axiomcore-api")
-            .launch_type(LaunchType::Fargate)
-            .group("service:api")
-            .send()
-            .await?;
-        let arn = out
-            .tasks()
-            .first()
-            .and_then(|t| t.task_arn())
-            .ok_or("no task")?
-            .to_owned();
-        ecs.stop_task()
-            .cluster(CLUSTER)
-            .task(arn)
-            .reason(reason)
-            .send()
-            .await?;
-    }
-    Ok(())
 }
 
 async fn primary(ecs: &aws_sdk_ecs::Client) -> Result<String, emulator::BoxError> {
@@ -107,8 +80,9 @@ async fn the_binary_diagnoses_before_it_acts() -> TestResult {
     };
 
     // The image does not pull: a restart would not help.
-    stopped_tasks(
-        &ecs,
+    emulator::stopped_tasks(
+        &sdk,
+        "api",
         "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
         2,
     )
@@ -129,8 +103,9 @@ async fn the_binary_diagnoses_before_it_acts() -> TestResult {
     assert_eq!(primary(&ecs).await?, d0, "not restarted");
 
     // OOM kills since, outnumbering the pull failures: restarted, and said.
-    stopped_tasks(
-        &ecs,
+    emulator::stopped_tasks(
+        &sdk,
+        "api",
         "OutOfMemoryError: Container killed due to memory usage",
         3,
     )

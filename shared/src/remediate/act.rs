@@ -3,31 +3,18 @@
 use chrono::{DateTime, Utc};
 
 use super::decide::{Decision, Verdict};
-use super::handler::{RemediateError, Remediator};
+use super::handler::{Ports, RemediateError, Remediator};
 use super::notice;
 use super::state::{self, Stored};
 use crate::model::{Effect, Outcome};
-use crate::ports::{
-    Alarms, Certainty, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
-};
+use crate::ports::{Certainty, Scaling, Services};
 use crate::redact::redact_clip;
 use crate::versioned::{self, Attempt};
 
 /// Characters kept of an AWS error in the ledger and the notice.
 const ERROR_MAX: usize = 500;
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     pub(super) async fn act(&self, d: &Decision) -> (Outcome, Option<String>) {
         match d.verdict {
             Verdict::Suppressed => (Outcome::Suppressed, None),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::handler::{RemediateError, Remediator};
+use super::handler::{Ports, RemediateError, Remediator};
 use crate::adapters::autoscaling::AppAutoScaling;
 use crate::adapters::cloudwatch::CloudWatchAlarms;
 use crate::adapters::dynamodb::DynamoLedger;
@@ -16,6 +16,21 @@ use crate::adapters::s3::S3Reports;
 use crate::adapters::sdk::{Budget, Lazy};
 use crate::adapters::ssm::SsmParameters;
 use crate::runtime::{Audit, Config, ConfigError, Invocation, Job};
+
+/// The ports of a deployed function: one adapter per AWS service.
+pub struct Aws;
+
+impl Ports for Aws {
+    type Services = EcsServices;
+    type Alarms = CloudWatchAlarms;
+    type Scaling = AppAutoScaling;
+    type Parameters = SsmParameters;
+    type Ledger = DynamoLedger;
+    type Notifier = crate::adapters::sns::SnsNotifier;
+    type Databases = RdsSnapshots;
+    type Logs = CloudWatchLogs;
+    type Reports = S3Reports;
+}
 
 #[derive(Clone)]
 pub struct App {
@@ -69,7 +84,7 @@ impl Job for App {
         let budget = Budget::until(inv.deadline);
         // A preview is a dry run that also writes nothing.
         let dry_run = dry_run || self.config.dry_run || self.config.preview;
-        let r = Remediator {
+        let r = Remediator::<Aws> {
             policy: &self.config.policy,
             services: EcsServices::lazy(&self.ecs, budget),
             alarms: CloudWatchAlarms::lazy(&self.cloudwatch, budget),

@@ -12,11 +12,9 @@ use tokio::time::{timeout_at, Instant};
 use super::alarm::AlarmState;
 use super::decide::{Decision, Held, Verdict};
 use super::diagnose::RECENT;
-use super::handler::Remediator;
+use super::handler::{Ports, Remediator};
 use crate::model::{Action, DbHealth, Evidence, ServiceHistory, Severity, Sourced, Target};
-use crate::ports::{
-    Alarms, Databases, Ledger, Logs, Notifier, Parameters, PortError, Reports, Scaling, Services,
-};
+use crate::ports::{Databases, Logs, PortError, Services};
 use crate::redact::redact_clip;
 use crate::runtime::Invocation;
 
@@ -46,18 +44,7 @@ pub(super) fn wanted(d: &Decision, state: AlarmState, retry: bool) -> bool {
         && asks
 }
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     /// Everything there is to read about `target` now, within the budget.
     pub(super) async fn evidence(&self, target: &Target, inv: &Invocation) -> Evidence {
         let budget = self.policy.diagnosis.budget;

@@ -10,12 +10,11 @@ use serde_json::{json, Value};
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
 use super::decide::{judge_with, Decision, Facts, Held, Live, Verdict};
 use super::diagnose::{classify, Diagnosis};
-use super::postmortem::{self, PostMortem};
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
 use super::{evidence, notice};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
-use crate::model::{key_part, LedgerKeys, Outcome, Target};
+use crate::model::{key_part, LedgerKeys, Outcome};
 use crate::policy::Policy;
 use crate::ports::{
     Alarms, Databases, Ledger, Logs, Mode, Notifier, Parameters, PortError, Reports, Scaling,
@@ -76,40 +75,43 @@ impl From<OnceError> for RemediateError {
     }
 }
 
+/// The ports one `remediate` invocation works through, named once: the adapters in a
+/// deployment (`app::Aws`), any other composition in a test.
+pub trait Ports {
+    type Services: Services;
+    type Alarms: Alarms;
+    type Scaling: Scaling;
+    type Parameters: Parameters;
+    type Ledger: Ledger;
+    type Notifier: Notifier;
+    type Databases: Databases;
+    type Logs: Logs;
+    type Reports: Reports;
+}
+
 /// The composition of the ports for one invocation.
-pub struct Remediator<'a, S, A, C, P, L, N, D, G, R> {
+pub struct Remediator<'a, X: Ports> {
     pub policy: &'a Policy,
-    pub services: S,
-    pub alarms: A,
+    pub services: X::Services,
+    pub alarms: X::Alarms,
     /// Application Auto Scaling: who else owns the count.
-    pub scaling: C,
+    pub scaling: X::Scaling,
     /// The maintenance-mode parameter.
-    pub parameters: P,
-    pub ledger: L,
-    pub notifier: N,
+    pub parameters: X::Parameters,
+    pub ledger: X::Ledger,
+    pub notifier: X::Notifier,
     /// RDS: whether the policy's databases are up (evidence).
-    pub databases: D,
+    pub databases: X::Databases,
     /// CloudWatch Logs: the service's ERROR lines (evidence).
-    pub logs: G,
+    pub logs: X::Logs,
     /// Where post-mortems go; `None` when no reports bucket is configured.
-    pub reports: Option<R>,
+    pub reports: Option<X::Reports>,
     pub dry_run: bool,
     /// An operator's preview: decided on the live state (its ledger writes nothing).
     pub preview: bool,
 }
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     pub(super) fn mode(&self) -> Mode {
         if self.preview {
             return Mode::Live;
@@ -117,7 +119,7 @@ where
         Mode::of(self.dry_run)
     }
 
-    pub(super) fn once(&self) -> Once<'_, L, N> {
+    pub(super) fn once(&self) -> Once<'_, X::Ledger, X::Notifier> {
         Once {
             ledger: &self.ledger,
             notifier: &self.notifier,
@@ -327,45 +329,6 @@ where
         })
         .await?;
         won.ok_or_else(|| RemediateError::Contention(target.to_string()))
-    }
-}
-
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
-    /// The draft of the incident just closed: written now, with any other the target owes.
-    async fn postmortem_of(&self, target: &Target, incident_id: &str) -> PostMortem {
-        let key = postmortem::key(target, incident_id);
-        match self.settle_postmortems(target).await {
-            Ok(written) => written
-                .into_iter()
-                .find(|(id, _)| id == incident_id)
-                .map(|(_, p)| p)
-                .unwrap_or(PostMortem {
-                    key,
-                    stored: None,
-                    not_stored: Some("written by an earlier attempt".into()),
-                    never: false,
-                }),
-            Err(e) => {
-                tracing::error!(%target, error = %e, "post-mortem");
-                PostMortem {
-                    key,
-                    stored: None,
-                    not_stored: Some(format!("{e}; the reconcile tick tries again")),
-                    never: false,
-                }
-            }
-        }
     }
 }
 

@@ -36,5 +36,5 @@ pub mod target;
 mod app;
 
 #[cfg(feature = "remediate")]
-pub use app::{s3_client, App};
-pub use handler::{RemediateError, Remediator};
+pub use app::{s3_client, App, Aws};
+pub use handler::{Ports, RemediateError, Remediator};

@@ -4,26 +4,13 @@
 
 use super::alarm::AlarmTransition;
 use super::decide::Live;
-use super::handler::{RemediateError, Remediator};
+use super::handler::{Ports, RemediateError, Remediator};
 use super::state::TargetState;
 use crate::model::{ServiceStatus, Target};
-use crate::ports::{
-    Alarms, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
-};
+use crate::ports::{Alarms, Parameters, Scaling, Services};
 use crate::runtime::Invocation;
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     /// The service as ECS describes it, with its scalable target's bounds; `None` when ECS does
     /// not know it.
     pub(super) async fn service(

@@ -11,12 +11,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::handler::{RemediateError, Remediator};
+use super::handler::{Ports, RemediateError, Remediator};
 use super::state::{self, Incident, OwedPostMortem, Stored, TIMELINE_HEAD};
 use crate::model::{Outcome, Target};
-use crate::ports::{
-    Alarms, Databases, Ledger, Logs, Notifier, Parameters, Reports, Scaling, Services,
-};
+use crate::ports::Reports;
 use crate::redact::redact_clip;
 use crate::versioned::{self, Attempt};
 
@@ -45,18 +43,7 @@ pub fn key(target: &Target, incident_id: &str) -> String {
     format!("{}{stamp}.md", prefix(target))
 }
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     /// Writes every draft `target` owes and forgets those settled (stored, or never to be: no
     /// bucket, a dry run); one that failed stays owed for the next close or tick.
     pub(super) async fn settle_postmortems(
@@ -99,6 +86,32 @@ where
         .await?;
         won.ok_or_else(|| RemediateError::Contention(target.to_string()))?;
         Ok(written)
+    }
+
+    /// The draft of the incident just closed: written now, with any other the target owes.
+    pub(super) async fn postmortem_of(&self, target: &Target, incident_id: &str) -> PostMortem {
+        let key = key(target, incident_id);
+        match self.settle_postmortems(target).await {
+            Ok(written) => written
+                .into_iter()
+                .find(|(id, _)| id == incident_id)
+                .map(|(_, p)| p)
+                .unwrap_or(PostMortem {
+                    key,
+                    stored: None,
+                    not_stored: Some("written by an earlier attempt".into()),
+                    never: false,
+                }),
+            Err(e) => {
+                tracing::error!(%target, error = %e, "post-mortem");
+                PostMortem {
+                    key,
+                    stored: None,
+                    not_stored: Some(format!("{e}; the reconcile tick tries again")),
+                    never: false,
+                }
+            }
+        }
     }
 
     async fn write(&self, target: &Target, o: &OwedPostMortem) -> PostMortem {

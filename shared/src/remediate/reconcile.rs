@@ -13,33 +13,20 @@ use serde_json::{json, Value};
 
 use super::alarm::{AlarmKind, AlarmTransition, Delivery};
 use super::decide::FUTURE_SKEW;
-use super::handler::{RemediateError, Remediator};
+use super::handler::{Ports, RemediateError, Remediator};
 use super::pause;
 use super::state::{self, target_pk, Incident};
 use crate::idempotency::{Handled, Settle};
 use crate::model::{
     job_notice, key_part, Action, AlarmState, AlarmStatus, LedgerKeys, Outcome, Severity, Target,
 };
-use crate::ports::{
-    Alarms, Databases, Ledger, Logs, Mode, Notifier, Parameters, Reports, Scaling, Services,
-};
+use crate::ports::{Alarms, Ledger, Mode};
 use crate::runtime::Invocation;
 
 /// Kept notices sent per tick, at most: a backlog drains over several ticks, each bounded.
 const OUTBOX_PER_TICK: i32 = 25;
 
-impl<S, A, C, P, L, N, D, G, R> Remediator<'_, S, A, C, P, L, N, D, G, R>
-where
-    S: Services,
-    A: Alarms,
-    C: Scaling,
-    P: Parameters,
-    L: Ledger,
-    N: Notifier,
-    D: Databases,
-    G: Logs,
-    R: Reports,
-{
+impl<X: Ports> Remediator<'_, X> {
     /// One service's trouble does not stop the others: every part is tried, and the first error
     /// fails the tick at the end (its retry, or the next tick, tries again).
     pub(super) async fn reconcile(&self, inv: &Invocation) -> Result<Value, RemediateError> {

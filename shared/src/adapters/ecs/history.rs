@@ -25,21 +25,7 @@ impl EcsServices {
         target: &Target,
         since: DateTime<Utc>,
     ) -> Result<ServiceHistory, PortError> {
-        let out = self
-            .client()
-            .describe_services()
-            .cluster(&target.cluster)
-            .services(&target.service)
-            .customize()
-            .config_override(self.config().map_err(PortError)?)
-            .send()
-            .await
-            .map_err(|e| port_error(&format!("describe {target}"), e))?;
-        let Some(svc) = out
-            .services()
-            .iter()
-            .find(|s| s.service_name() == Some(target.service.as_str()))
-        else {
+        let Some(svc) = self.service(target).await? else {
             return Ok(ServiceHistory::default());
         };
         let deployments: Vec<Deployment> = svc

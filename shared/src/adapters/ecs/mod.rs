@@ -40,16 +40,11 @@ impl EcsServices {
         Ok(aws_sdk_ecs::config::Builder::default().timeout_config(self.budget.timeouts()?))
     }
 
-    fn too_late(message: String) -> EffectError {
-        EffectError {
-            certainty: Certainty::Failed,
-            message,
-        }
-    }
-}
-
-impl Services for EcsServices {
-    async fn describe(&self, target: &Target) -> Result<Option<ServiceStatus>, PortError> {
+    /// The service as ECS describes it; `None` when ECS does not know it.
+    async fn service(
+        &self,
+        target: &Target,
+    ) -> Result<Option<aws_sdk_ecs::types::Service>, PortError> {
         let out = self
             .client()
             .describe_services()
@@ -60,12 +55,25 @@ impl Services for EcsServices {
             .send()
             .await
             .map_err(|e| port_error(&format!("describe {target}"), e))?;
-        let Some(svc) = out
+        // ECS reports a missing service in `failures` (reason MISSING), not as an error.
+        Ok(out
             .services()
             .iter()
             .find(|s| s.service_name() == Some(target.service.as_str()))
-        else {
-            // ECS reports a missing service in `failures` (reason MISSING), not as an error.
+            .cloned())
+    }
+
+    fn too_late(message: String) -> EffectError {
+        EffectError {
+            certainty: Certainty::Failed,
+            message,
+        }
+    }
+}
+
+impl Services for EcsServices {
+    async fn describe(&self, target: &Target) -> Result<Option<ServiceStatus>, PortError> {
+        let Some(svc) = self.service(target).await? else {
             return Ok(None);
         };
         if svc.status() == Some("INACTIVE") {
