@@ -9,11 +9,9 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use tokio::time::{timeout_at, Instant};
 
-use super::alarm::AlarmState;
-use super::decide::{Decision, Held, Verdict};
 use super::diagnose::RECENT;
 use super::handler::{Ports, Remediator};
-use crate::model::{Action, DbHealth, Evidence, ServiceHistory, Severity, Sourced, Target};
+use crate::model::{DbHealth, Evidence, ServiceHistory, Sourced, Target};
 use crate::ports::{Databases, Logs, PortError, Services};
 use crate::redact::redact_clip;
 use crate::runtime::Invocation;
@@ -22,27 +20,6 @@ use crate::runtime::Invocation;
 pub const LINE_MAX: usize = 300;
 /// Time kept back from the invocation's deadline for deciding, acting and recording.
 const AFTER_EVIDENCE: Duration = Duration::from_secs(3);
-
-/// Whether the first decision is worth the evidence: an ALARM of an allowlisted service that
-/// a rule acts on (or a critical one it only announces), not already held by a human or by what
-/// CloudWatch says, and not the retry of an action already reserved.
-pub(super) fn wanted(d: &Decision, state: AlarmState, retry: bool) -> bool {
-    let held_before_acting = matches!(
-        d.held,
-        None | Some(Held::Cooldown) | Some(Held::CircuitOpen) | Some(Held::AtMax)
-    );
-    let asks = match d.ask {
-        Action::Restart | Action::ScaleOut => true,
-        Action::Notify => d.severity != Severity::Sev3,
-        _ => false,
-    };
-    state == AlarmState::Alarm
-        && !retry
-        && d.target.is_some()
-        && d.verdict != Verdict::AlreadyDone
-        && held_before_acting
-        && asks
-}
 
 impl<X: Ports> Remediator<'_, X> {
     /// Everything there is to read about `target` now, within the budget.

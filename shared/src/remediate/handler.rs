@@ -8,11 +8,11 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::alarm::{self, AlarmTransition, Inbound, ParseError};
-use super::decide::{judge_with, Decision, Facts, Held, Live, Verdict};
+use super::decide::{judge_with, wants_evidence, Decision, Facts, Held, Live, Verdict};
 use super::diagnose::{classify, Diagnosis};
+use super::notice;
 use super::state::{self, target_pk, Stored};
 use super::target::{resolve, Resolution};
-use super::{evidence, notice};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{key_part, LedgerKeys, Outcome};
 use crate::policy::Policy;
@@ -306,7 +306,7 @@ impl<X: Ports> Remediator<'_, X> {
             };
             let mut d = judge_with(a, facts, diagnosis.get());
             let retry = stored.action_for(&a.event_key()).is_some();
-            if diagnosis.get().is_none() && evidence::wanted(&d, a.state, retry) {
+            if diagnosis.get().is_none() && wants_evidence(&d, a.state, retry) {
                 let dg = diagnosis
                     .get_or_init(|| async { classify(self.evidence(target, inv).await) })
                     .await;

@@ -12,7 +12,7 @@
 //! | CloudWatch's live view, and whether the maintenance window holds changes | `observe` |
 //! | the evidence of a failing service, read in parallel within a budget, redacted | `evidence` |
 //! | why it fails (pure): database down, crash loop, out of memory, no room | `diagnose` |
-//! | the draft post-mortem of a closed incident, to the reports bucket | `postmortem` |
+//! | the draft post-mortem of a closed incident (pure), and its writing to the reports bucket | `postmortem`, `drafts` |
 //! | the change, and its outcome written back | `act` |
 //! | the reconcile tick: lost OKs, old incidents, unsent notices, ended pauses | `reconcile` |
 //! | a human's pause and resume | `pause` |
@@ -22,6 +22,7 @@ mod act;
 pub mod alarm;
 pub mod decide;
 pub mod diagnose;
+mod drafts;
 mod evidence;
 pub mod handler;
 pub mod notice;

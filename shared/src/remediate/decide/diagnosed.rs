@@ -8,8 +8,8 @@
 //! | no room | a scale-out is escalated (SEV1) instead; a restart goes ahead |
 //! | unclear, or no evidence | as the rule says |
 
-use super::{Asked, Situation};
-use crate::model::{Action, Effect, Severity};
+use super::{Asked, Decision, Held, Situation, Verdict};
+use crate::model::{Action, AlarmState, Effect, Severity};
 use crate::remediate::diagnose::{short_task_definition, Failure, Finding};
 use crate::remediate::state::Incident;
 
@@ -118,4 +118,25 @@ pub(super) fn steer(s: &Situation<'_>, rule: Asked, incident: Option<&Incident>)
         },
         Finding::NoRoom { .. } | Finding::Unclear => Steer::AsRule { note: None },
     }
+}
+
+/// Whether the first decision is worth the evidence: an ALARM of an allowlisted service that
+/// a rule acts on (or a critical one it only announces), not already held by a human or by what
+/// CloudWatch says, and not the retry of an action already reserved.
+pub fn wants_evidence(d: &Decision, state: AlarmState, retry: bool) -> bool {
+    let held_before_acting = matches!(
+        d.held,
+        None | Some(Held::Cooldown) | Some(Held::CircuitOpen) | Some(Held::AtMax)
+    );
+    let asks = match d.ask {
+        Action::Restart | Action::ScaleOut => true,
+        Action::Notify => d.severity != Severity::Sev3,
+        _ => false,
+    };
+    state == AlarmState::Alarm
+        && !retry
+        && d.target.is_some()
+        && d.verdict != Verdict::AlreadyDone
+        && held_before_acting
+        && asks
 }

@@ -10,6 +10,7 @@ mod on_alarm;
 mod on_ok;
 mod retry;
 
+pub use diagnosed::wants_evidence;
 pub use gate::{judge, judge_with, Facts, Live, FUTURE_SKEW};
 
 use chrono::{DateTime, Duration, Utc};
