@@ -284,3 +284,55 @@ async fn a_closed_incident_has_its_post_mortem_in_the_bucket() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_the_bucket_refused_is_owed_and_written_by_the_next_tick() -> TestResult {
+    let env = Env::start().await?;
+    stopped_tasks(&env, OOM, 1).await?;
+    // The bucket is named but does not exist yet: every write is refused.
+    let mut config = env.config(false);
+    config.report_bucket = Some(BUCKET.into());
+    let app = axiom_ops::remediate::App::build(config, &env.sdk)?;
+    app.handle(&alarm(&env, MEMORY).await, &inv_home(), false)
+        .await?;
+    env.set_alarm(MEMORY, "OK").await;
+    let ok = eventbridge(MEMORY, "OK", &stamp(chrono::Duration::seconds(5)));
+    let r = app.handle(&ok, &inv_home(), false).await?;
+    assert!(first(&r)["closed_incident"].is_string(), "{r}");
+    let close = env.inbox().await.pop().ok_or("no close notice")?;
+    assert!(
+        close.message["postmortem"]["stored"].is_null(),
+        "{}",
+        close.message
+    );
+    assert!(
+        close.message["postmortem"]["not_stored"]
+            .as_str()
+            .is_some_and(|s| s.contains("writing it failed") && s.contains("reconcile tick")),
+        "{}",
+        close.message
+    );
+
+    let s3 = axiom_ops::remediate::s3_client(&env.sdk);
+    s3.create_bucket().bucket(BUCKET).send().await?;
+    let tick = integration_tests::event("reconcile-tick.json");
+    let r = app.handle(&tick, &inv_home(), false).await?;
+    let written = &r["reconcile"]["results"][0]["postmortem"]["stored"];
+    assert!(
+        written.as_str().is_some_and(|s| s.starts_with(&format!(
+            "s3://{BUCKET}/postmortems/axiomcore-production/api/"
+        ))),
+        "{r}"
+    );
+    let keys = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .send()
+        .await?
+        .key_count();
+    assert_eq!(keys, Some(1));
+    // Written once: the next tick owes nothing.
+    let r = app.handle(&tick, &inv_home(), false).await?;
+    assert!(!r.to_string().contains("postmortem"), "{r}");
+    Ok(())
+}
