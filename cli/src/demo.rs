@@ -1,5 +1,7 @@
 //! `axiom-ops demo`: the whole remediation story on the local emulator, in a minute.
 
+mod diagnosis;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
@@ -127,9 +129,11 @@ pub async fn run() -> anyhow::Result<()> {
     let seeded = emulator::seed(&sdk)
         .await
         .map_err(|e| anyhow!("seeding: {e}"))?;
+    diagnosis::bucket(&sdk).await?;
     let mut config = Config::from_lookup(|_| None)?;
     config.topic_arn = Some(seeded.topic_arn.clone());
     config.ledger_table = Some(seeded.table.clone());
+    config.report_bucket = Some(diagnosis::BUCKET.into());
     let app = App::build(config.clone(), &sdk)?;
     println!(
         "  cluster {CLUSTER}: api ×3, frontend ×2; topic {}; ledger table {}\n",
@@ -210,6 +214,9 @@ pub async fn run() -> anyhow::Result<()> {
     let history = ledger.history(&target_pk(&api)).await?;
     println!("\n`axiom-ops ledger {api}` would show:\n");
     print!("{}", crate::ledger::render(&api, &state.state, &history));
+    diagnosis::postmortem(&sdk).await?;
+    let sample = load(&dir, "eventbridge-metric-alarm.json")?;
+    diagnosis::image_pull(&sdk, &app, &sample, &seeded.inbox_url).await?;
 
     snapshots(&moto, &sdk, config.clone(), &dir, first_day).await?;
     maintenance_window(&moto, &sdk, config).await?;
