@@ -91,6 +91,8 @@ async fn closes(
         .context("reading the ledger")?;
     Ok(history
         .into_iter()
+        // A shadow run's closes are not the service's.
+        .filter(|r| r.get("dry_run").and_then(Value::as_bool) != Some(true))
         .filter_map(|r| {
             let text = r.get("incident").and_then(Value::as_str)?;
             let inc = serde_json::from_str::<Incident>(text).ok()?;

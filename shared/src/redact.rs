@@ -196,7 +196,8 @@ fn url_passwords(text: &str) -> String {
             .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
             .unwrap_or(tail.len());
         let url = &tail[..end];
-        let userinfo = url.find('@').map(|a| &url[..a]);
+        // The last `@` ends the user info: a password may hold one too.
+        let userinfo = url.rfind('@').map(|a| &url[..a]);
         match userinfo.and_then(|u| u.find(':').map(|c| (u, c))) {
             Some((u, colon)) if !u[..colon].contains('/') => {
                 out.push_str(&u[..=colon]);
@@ -267,6 +268,7 @@ mod tests {
             ("token => 'xyz'", "xyz"),
             ("connect postgres://app:s3cr3t@db:5432/app", "s3cr3t"),
             ("connect postgres://app:s3/cr3t@db:5432/app", "s3/cr3t"),
+            ("connect postgres://app:p@ssw0rd@db/app", "ssw0rd"),
             (r#"{"password":"a\"bc"}"#, "bc"),
             ("secret-key=zz9; next", "zz9"),
         ] {

@@ -153,6 +153,20 @@ fn the_classifier_reads_the_runbooks() {
 }
 
 #[test]
+fn a_settled_deployment_without_a_rollout_state_is_not_a_fresh_one() {
+    let mut e = evidence(pulls(2), vec![], "available");
+    if let Sourced::Read(h) = &mut e.service {
+        h.deployments[0].rollout = None;
+        h.deployments[0].created_at = Some(t0() - Duration::days(3));
+    }
+    assert_eq!(classify(e.clone()).finding, Finding::Unclear);
+    if let Sourced::Read(h) = &mut e.service {
+        h.deployments[0].created_at = Some(t0() - Duration::minutes(30));
+    }
+    assert!(matches!(classify(e).finding, Finding::CrashLoop { .. }));
+}
+
+#[test]
 fn a_source_left_out_is_not_a_finding_and_is_said() {
     let mut e = evidence(vec![], vec![], "available");
     e.databases = vec![Sourced::LeftOut(

@@ -53,7 +53,7 @@ pub struct ScaleUp {
 
 impl ScaleUp {
     /// The memory a task of `memory` MiB is given, `None` when it is already at the maximum.
-    /// Above 1 GiB it is a whole number of GiB: Fargate takes no other sizes there.
+    /// Above 512 MiB it is a whole number of GiB: Fargate takes no other sizes there.
     pub fn next(&self, memory: i32) -> Option<i32> {
         let grown = (f64::from(memory) * self.factor).ceil();
         let to = if grown >= f64::from(self.max_memory) {
@@ -61,7 +61,7 @@ impl ScaleUp {
         } else {
             // Below the maximum, which is an i32: the cast cannot truncate.
             let m = grown as i32;
-            if m > 1024 {
+            if m > 512 {
                 ((m + 1023) / 1024 * 1024).min(self.max_memory)
             } else {
                 m

@@ -158,8 +158,9 @@ fn tasks(h: &ServiceHistory, at: DateTime<Utc>) -> Option<Finding> {
     });
     // A loop only "after a deployment": one still rolling out, or made in the last hour. A
     // failure on a long-settled deployment is the load's or a dependency's, not the release's.
+    // (No rollout state — a Classic Load Balancer, CodeDeploy — goes by the age alone.)
     let fresh = primary.is_none_or(|p| {
-        p.rollout.as_deref() != Some("COMPLETED")
+        p.rollout.as_deref() == Some("IN_PROGRESS")
             || p.created_at.is_none_or(|c| at - c <= AFTER_DEPLOYMENT)
     });
     // The failure seen most often; on a tie, the newest (listed first).

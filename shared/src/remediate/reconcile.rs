@@ -89,9 +89,17 @@ impl<X: Ports> Remediator<'_, X> {
             report.extend(ended);
         }
         if !stored.state.postmortems_owed.is_empty() {
-            for (id, p) in self.settle_postmortems(target).await? {
-                report
-                    .push(json!({ "target": target.to_string(), "incident": id, "postmortem": p }));
+            // Still owed after a failure: the next tick tries again; the rest of this one goes on.
+            match self.settle_postmortems(target).await {
+                Ok(written) => report.extend(written.into_iter().map(|(id, p)| {
+                    json!({ "target": target.to_string(), "incident": id, "postmortem": p })
+                })),
+                Err(e) => {
+                    tracing::error!(%target, error = %e, "post-mortem drafts");
+                    report.push(
+                        json!({ "target": target.to_string(), "postmortem_error": e.to_string() }),
+                    );
+                }
             }
         }
         let Some(inc) = stored.state.incident else {

@@ -207,7 +207,15 @@ impl EcsServices {
             .set_proxy_configuration(td.proxy_configuration().cloned())
             .set_ephemeral_storage(td.ephemeral_storage().cloned())
             .set_runtime_platform(td.runtime_platform().cloned())
-            .set_tags((!tags.is_empty()).then_some(tags))
+            // `aws:` tags are AWS's own: a request may not set them.
+            .set_tags(
+                Some(
+                    tags.into_iter()
+                        .filter(|t| !t.key().is_some_and(|k| k.starts_with("aws:")))
+                        .collect::<Vec<_>>(),
+                )
+                .filter(|t| !t.is_empty()),
+            )
             .customize()
             .config_override(self.config().map_err(Self::too_late)?)
             .send()

@@ -133,6 +133,15 @@ pub(super) fn resume(
         Effect::SetDesired { to, .. } => Some(to),
         _ => Some(observed.desired),
     };
+    if let Some(inc) = next.incident.as_mut() {
+        // Redone or found done, it is the incident's one rollback or scale-up again (a failed
+        // first try had given it back).
+        match prev.effect {
+            Effect::Rollback { .. } => inc.rolled_back = true,
+            Effect::ScaleUp { .. } => inc.scaled_up = true,
+            _ => {}
+        }
+    }
     let mut d = Decision::bare(Some(target), ask, verdict, severity, reason);
     d.effect = effect;
     d.bounds = prev.bounds.filter(|_| verdict == Verdict::Act);
