@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use super::decide::{Decision, Verdict};
 use super::handler::{Ports, RemediateError, Remediator};
 use super::notice;
-use super::state::{self, Stored};
+use super::state::{self};
 use crate::model::{Effect, Outcome};
 use crate::ports::{Certainty, Scaling, Services};
 use crate::redact::redact_clip;
-use crate::versioned::{self, Attempt};
 
 /// Characters kept of an AWS error in the ledger and the notice.
 const ERROR_MAX: usize = 500;
@@ -78,21 +77,13 @@ impl<X: Ports> Remediator<'_, X> {
             return Ok(());
         };
         let what = notice::headline(d, outcome);
-        let won = versioned::until_written(|| async {
-            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
-                .await
-                .map_err(RemediateError::Ledger)?;
+        state::update(&self.ledger, self.mode(), target, |state| {
             state.settle(key, outcome, d.effect.clone(), now, &what);
-            let written = state::save(&self.ledger, self.mode(), target, &state, version)
-                .await
-                .map_err(RemediateError::Ledger)?;
-            Ok::<_, RemediateError>(if written {
-                Attempt::Won(())
-            } else {
-                Attempt::Lost
-            })
+            true
         })
-        .await?;
-        won.ok_or_else(|| RemediateError::Contention(target.to_string()))
+        .await
+        .map_err(RemediateError::Ledger)?
+        .map(|_| ())
+        .ok_or_else(|| RemediateError::Contention(target.to_string()))
     }
 }

@@ -3,11 +3,10 @@
 
 use super::handler::{Ports, RemediateError, Remediator};
 use super::postmortem::{key, render, PostMortem};
-use super::state::{self, OwedPostMortem, Stored};
+use super::state::{self, OwedPostMortem};
 use crate::model::Target;
 use crate::ports::Reports;
 use crate::redact::redact_clip;
-use crate::versioned::{self, Attempt};
 
 impl<X: Ports> Remediator<'_, X> {
     /// Writes every draft `target` owes and forgets those settled (stored, or never to be: no
@@ -33,24 +32,15 @@ impl<X: Ports> Remediator<'_, X> {
         if settled.is_empty() {
             return Ok(written);
         }
-        let won = versioned::until_written(|| async {
-            let Stored { mut state, version } = state::load(&self.ledger, self.mode(), target)
-                .await
-                .map_err(RemediateError::Ledger)?;
+        state::update(&self.ledger, self.mode(), target, |state| {
             state
                 .postmortems_owed
                 .retain(|o| !settled.contains(&o.incident.id.as_str()));
-            let saved = state::save(&self.ledger, self.mode(), target, &state, version)
-                .await
-                .map_err(RemediateError::Ledger)?;
-            Ok::<_, RemediateError>(if saved {
-                Attempt::Won(())
-            } else {
-                Attempt::Lost
-            })
+            true
         })
-        .await?;
-        won.ok_or_else(|| RemediateError::Contention(target.to_string()))?;
+        .await
+        .map_err(RemediateError::Ledger)?
+        .ok_or_else(|| RemediateError::Contention(target.to_string()))?;
         Ok(written)
     }
 

@@ -11,7 +11,6 @@ use crate::model::{job_notice, Action, LedgerKeys, Notification, Outcome, Severi
 use crate::policy::Policy;
 use crate::ports::{Ledger, Mode, Notifier, PortError};
 use crate::runtime::Invocation;
-use crate::versioned::{self, Attempt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PauseError {
@@ -157,31 +156,16 @@ pub async fn expire<L: Ledger, N: Notifier>(
     })
 }
 
-/// Applies `f` to the target's live state, written (only if nobody wrote first) when `f` says it
-/// changed something; returns what `f` said.
+/// Applies `f` to the target's live state (`state::update`); returns what `f` said.
 async fn update<L: Ledger>(
     ledger: &L,
     t: &Target,
     f: impl Fn(&mut TargetState) -> bool,
 ) -> Result<bool, PauseError> {
-    let won = versioned::until_written(|| async {
-        let state::Stored { mut state, version } = state::load(ledger, Mode::Live, t)
-            .await
-            .map_err(PauseError::Ledger)?;
-        if !f(&mut state) {
-            return Ok::<_, PauseError>(Attempt::Won(false));
-        }
-        let written = state::save(ledger, Mode::Live, t, &state, version)
-            .await
-            .map_err(PauseError::Ledger)?;
-        Ok(if written {
-            Attempt::Won(true)
-        } else {
-            Attempt::Lost
-        })
-    })
-    .await?;
-    won.ok_or_else(|| PauseError::Contention(t.to_string()))
+    state::update(ledger, Mode::Live, t, f)
+        .await
+        .map_err(PauseError::Ledger)?
+        .ok_or_else(|| PauseError::Contention(t.to_string()))
 }
 
 fn sk(at: DateTime<Utc>, what: &str) -> String {

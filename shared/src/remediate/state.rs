@@ -167,6 +167,29 @@ pub async fn save<L: Ledger>(
     versioned::save(ledger, &target_pk(target), state_sk(mode), state, expected).await
 }
 
+/// Applies `f` to the target's state, written (only if nobody wrote first, else read afresh and
+/// applied again) when `f` says it changed something. `Ok(Some(changed))`, or `Ok(None)` when the
+/// state kept changing under us.
+pub async fn update<L: Ledger>(
+    ledger: &L,
+    mode: Mode,
+    target: &Target,
+    f: impl Fn(&mut TargetState) -> bool,
+) -> Result<Option<bool>, PortError> {
+    versioned::until_written(|| async {
+        let Stored { mut state, version } = load(ledger, mode, target).await?;
+        if !f(&mut state) {
+            return Ok(versioned::Attempt::Won(false));
+        }
+        Ok(if save(ledger, mode, target, &state, version).await? {
+            versioned::Attempt::Won(true)
+        } else {
+            versioned::Attempt::Lost
+        })
+    })
+    .await
+}
+
 /// The per-target state in the ledger. `Default` is a target never seen before.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetState {

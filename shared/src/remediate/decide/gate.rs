@@ -176,7 +176,6 @@ pub fn judge_with(
 
     let d = decide_with(alarm, f.policy, f.observed, &state, f.now, diagnosis);
     let mut d = hold(d, alarm, &f);
-    d.diagnosis = diagnosis.cloned();
     if let Some(next) = d.state.as_mut() {
         // Within the clock skew an event may be ahead of us; what is remembered never is.
         next.saw(&alarm.alarm_name, alarm.state_time.min(f.now));
