@@ -21,12 +21,16 @@ pub mod ecs;
 pub mod elbv2;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "kms")]
+pub mod kms;
 #[cfg(feature = "logs")]
 pub mod logs;
 #[cfg(feature = "rds")]
 pub mod rds;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "secretsmanager")]
+pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "ssm")]

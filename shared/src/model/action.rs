@@ -28,6 +28,10 @@ pub enum Action {
     Monitor,
     Rollback,
     Notice,
+    /// A backup of configuration or a secret; a restore of one.
+    Backup,
+    /// The monthly restore drill.
+    Drill,
 }
 
 impl Action {
@@ -45,6 +49,8 @@ impl Action {
             Action::Monitor => "monitor",
             Action::Rollback => "rollback",
             Action::Notice => "notice",
+            Action::Backup => "backup",
+            Action::Drill => "drill",
         }
     }
 

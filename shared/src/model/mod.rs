@@ -5,6 +5,7 @@
 
 mod action;
 mod alarm;
+mod backup;
 mod certificate;
 mod database;
 mod evidence;
@@ -16,6 +17,7 @@ mod target;
 
 pub use action::{Action, Effect, Outcome};
 pub use alarm::{AlarmState, AlarmStatus};
+pub use backup::{Copied, ObjectHead, Plaintext, SecretValue, Stored};
 pub use certificate::{
     covers, fingerprint, AcmCert, CertType, DnsAnswer, ListenerCert, Served, ValidationRecord,
 };

@@ -3,9 +3,10 @@
 //! It is TOML, validated whole at cold start so a typo fails the deploy, not an incident. One file
 //! per section, each next to the others here and named for the job it configures:
 //! `ecs` (the allowlist), `remediation` (guards and rules), `snapshots`, `maintenance`,
-//! `certificates`; durations
+//! `certificates`, `backup` (with `restore_drill`); durations
 //! have one parser (`duration`).
 
+mod backup;
 mod certificates;
 mod diagnosis;
 pub mod duration;
@@ -16,6 +17,7 @@ mod snapshots;
 
 use serde::Deserialize;
 
+pub use backup::{BackupPolicy, DrillPolicy, ObjectSource};
 pub use certificates::{CertificatePolicy, Endpoint};
 pub use diagnosis::{DiagnosisPolicy, ScaleUp};
 pub use ecs::ServiceBounds;
@@ -78,6 +80,10 @@ struct RawPolicy {
     certificates: certificates::Raw,
     #[serde(default)]
     diagnosis: diagnosis::Raw,
+    #[serde(default)]
+    backup: backup::Raw,
+    #[serde(default)]
+    restore_drill: backup::RawDrill,
 }
 
 /// A validated policy.
@@ -93,6 +99,8 @@ pub struct Policy {
     pub maintenance: Option<MaintenancePolicy>,
     pub certificates: CertificatePolicy,
     pub diagnosis: DiagnosisPolicy,
+    pub backup: BackupPolicy,
+    pub restore_drill: DrillPolicy,
 }
 
 impl Policy {
@@ -139,7 +147,11 @@ impl Policy {
             }
         };
         let certificates = certificates::validate(raw.certificates, &fields)?;
+        let backup = backup::validate(raw.backup, &fields)?;
+        let restore_drill = backup::validate_drill(raw.restore_drill, &fields)?;
         Ok(Policy {
+            backup,
+            restore_drill,
             certificates,
             diagnosis,
             cluster: ecs.cluster,

@@ -59,35 +59,20 @@ pub struct SnapshotPolicy {
 }
 
 pub(super) fn validate(rs: Raw, fields: &Fields) -> Result<SnapshotPolicy, PolicyError> {
-    let within = match &rs.keep_within {
-        None => None,
-        Some(w) => Some(Within::parse(w).map_err(|e| fields.invalid("snapshots.keep_within", e))?),
-    };
-    let keep = Keep {
-        last: rs.keep_last,
-        hourly: rs.keep_hourly,
-        daily: rs.keep_daily,
-        weekly: rs.keep_weekly,
-        monthly: rs.keep_monthly,
-        yearly: rs.keep_yearly,
-        within,
-    };
-    let nothing = Keep {
-        last: 0,
-        hourly: 0,
-        daily: 0,
-        weekly: 0,
-        monthly: 0,
-        yearly: 0,
-        within: None,
-    };
-    if keep == nothing {
-        // restic refuses an empty policy too: it would delete every snapshot but the newest.
-        return Err(fields.invalid(
-            "snapshots",
-            "every keep_* is 0: at least one must keep something",
-        ));
-    }
+    let keep = keep_rules(
+        Keep {
+            last: rs.keep_last,
+            hourly: rs.keep_hourly,
+            daily: rs.keep_daily,
+            weekly: rs.keep_weekly,
+            monthly: rs.keep_monthly,
+            yearly: rs.keep_yearly,
+            within: None,
+        },
+        rs.keep_within.as_deref(),
+        "snapshots",
+        fields,
+    )?;
     if rs.max_deletions == 0 {
         return Err(fields.invalid("snapshots.max_deletions", "must be at least 1"));
     }
@@ -109,4 +94,36 @@ pub(super) fn validate(rs: Raw, fields: &Fields) -> Result<SnapshotPolicy, Polic
         copy_to_region: rs.copy_to_region,
         copy_kms_key_id: rs.copy_kms_key_id,
     })
+}
+
+/// A section's `keep_*` rules, checked the way restic checks them: `within` parsed, and at least
+/// one rule that keeps something (restic refuses an empty policy too: it would delete every copy
+/// but the newest).
+pub(super) fn keep_rules(
+    mut keep: Keep,
+    within: Option<&str>,
+    section: &str,
+    fields: &Fields,
+) -> Result<Keep, PolicyError> {
+    if let Some(w) = within {
+        keep.within = Some(
+            Within::parse(w).map_err(|e| fields.invalid(&format!("{section}.keep_within"), e))?,
+        );
+    }
+    let nothing = Keep {
+        last: 0,
+        hourly: 0,
+        daily: 0,
+        weekly: 0,
+        monthly: 0,
+        yearly: 0,
+        within: None,
+    };
+    if keep == nothing {
+        return Err(fields.invalid(
+            section,
+            "every keep_* is 0: at least one must keep something",
+        ));
+    }
+    Ok(keep)
 }

@@ -1,10 +1,14 @@
 //! The effects the jobs need, as small traits, and how they fail. Each trait has exactly one
 //! AWS adapter in `adapters`; the jobs are written against these traits only.
 
+mod backup;
+
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+pub use backup::{Context, Keys, Objects, Secrets, Vault};
 
 use crate::model::{
     AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, LogLine, Notification, Served,

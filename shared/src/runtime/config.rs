@@ -39,6 +39,8 @@ pub struct Config {
     /// The reports bucket (`OPS_REPORT_BUCKET`): post-mortem drafts. Unset, they are rendered
     /// from the ledger on demand only.
     pub report_bucket: Option<String>,
+    /// The backup bucket (`OPS_BACKUP_BUCKET`): configuration and secret backups.
+    pub backup_bucket: Option<String>,
 }
 
 impl Config {
@@ -88,6 +90,15 @@ impl Config {
             preview: false,
             print_notices: false,
             report_bucket: nonempty("OPS_REPORT_BUCKET"),
+            backup_bucket: nonempty("OPS_BACKUP_BUCKET"),
+        })
+    }
+
+    /// The backup bucket, for `backup` (and the restores and the drill).
+    pub fn require_backup_bucket(&self) -> Result<&str, ConfigError> {
+        self.backup_bucket.as_deref().ok_or(ConfigError::Missing {
+            var: "OPS_BACKUP_BUCKET",
+            why: "backups are written to (and restored from) that bucket",
         })
     }
 

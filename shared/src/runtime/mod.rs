@@ -5,6 +5,7 @@
 mod audit;
 mod config;
 mod invocation;
+pub mod schedule;
 pub mod telemetry;
 
 use std::future::Future;

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::report::{emit_metrics, DbReport};
-use super::schedule::{self, snapshot_id, Tick, TickError};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{
     job_notice, Action, Created, Database, Notification, Outcome, Severity, MANAGED_TAG,
 };
 use crate::policy::Policy;
 use crate::ports::{Certainty, Ledger, Mode, Notifier, PortError, Snapshots};
+use crate::runtime::schedule::{self, snapshot_id, Tick, TickError};
 use crate::runtime::{Failure, Invocation};
 
 /// States in which RDS takes a snapshot.

@@ -2,7 +2,7 @@
 //!
 //! | step | module |
 //! |---|---|
-//! | parse the schedule's tick (rule, Scheduler, our Input) | `schedule` |
+//! | parse the schedule's tick (rule, Scheduler, our Input) | `crate::runtime::schedule` |
 //! | pre-flight every database, then per database: claim → create → … → record | `job` |
 //! | verify the previous snapshot; retain with restic's rules (`crate::retention`) | `keep` |
 //! | copy to the DR region and retain there | `copy` |
@@ -13,7 +13,6 @@ mod copy;
 pub mod job;
 mod keep;
 pub mod report;
-pub mod schedule;
 
 #[cfg(feature = "snapshot")]
 mod app;

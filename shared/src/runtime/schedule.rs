@@ -1,4 +1,4 @@
-//! Scheduled invocations, whichever scheduler sends them, turned into one `Tick`.
+//! Scheduled invocations (snapshot, backup), whichever scheduler sends them, turned into one `Tick`.
 //!
 //! - an EventBridge scheduled rule: `{"source": "aws.events", "detail-type": "Scheduled Event",
 //!   "time": …, "detail": {}}`;

@@ -1,10 +1,15 @@
-//! `Reports` on S3: the reports bucket, every object written encrypted with KMS.
+//! S3: `Reports` (the reports bucket) here; `Objects` and `Vault` (configuration read where it
+//! lives, and the backup bucket) in `backup`. Every object is written encrypted with KMS.
+
+mod backup;
+
+pub use backup::S3Backups;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
 
-use super::sdk::{effect_error, port_error, Budget, Lazy};
+use crate::adapters::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::ports::{Certainty, EffectError, PortError, Reports};
 
 #[derive(Debug, Clone)]
