@@ -3,6 +3,7 @@
 //! proxy, a Lambda Runtime API). Used by the CLI's `demo`, the integration tests and benches.
 
 pub mod alarms;
+pub mod backup;
 pub mod fault_proxy;
 pub mod http;
 pub mod pki;

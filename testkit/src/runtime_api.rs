@@ -222,6 +222,28 @@ impl FunctionProcess {
         endpoint: &str,
         env: &[(&str, &str)],
     ) -> std::io::Result<FunctionProcess> {
+        FunctionProcess::start(binary, api, endpoint, env, None)
+    }
+
+    /// The same, with everything it writes (stdout, where EMF goes, and stderr, the log) to `log`,
+    /// as CloudWatch Logs would keep it.
+    pub fn spawn_logged(
+        binary: &std::path::Path,
+        api: &RuntimeApi,
+        endpoint: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> std::io::Result<FunctionProcess> {
+        FunctionProcess::start(binary, api, endpoint, env, Some(log))
+    }
+
+    fn start(
+        binary: &std::path::Path,
+        api: &RuntimeApi,
+        endpoint: &str,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> std::io::Result<FunctionProcess> {
         let name = binary
             .file_name()
             .and_then(|n| n.to_str())
@@ -243,6 +265,10 @@ impl FunctionProcess {
             .stderr(std::process::Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(path) = log {
+            let file = std::fs::File::create(path)?;
+            cmd.stdout(file.try_clone()?).stderr(file);
         }
         Ok(FunctionProcess(Some(cmd.spawn()?)))
     }
