@@ -32,6 +32,7 @@ lint: venv
 	.venv-checkov/bin/checkov --config-file .checkov.yaml -f .venv-checkov/template.expanded.json
 	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
+	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/restore-drill.asl.json
 
 # One package per build: each function is compiled with its own job's features only.
 release:

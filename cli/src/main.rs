@@ -1,5 +1,6 @@
 //! `axiom-ops`: the operator's command line.
 
+mod backups;
 mod control;
 #[cfg(feature = "demo")]
 mod demo;
@@ -35,7 +36,7 @@ enum Command {
     /// Run a function's real handler in-process on an event file, against the configured AWS
     /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
     Invoke {
-        /// The function: remediate, snapshot, maintenance or certwatch.
+        /// The function: remediate, snapshot, backup, maintenance or certwatch.
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
@@ -108,9 +109,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What there is to restore: every backup in the backup bucket (OPS_BACKUP_BUCKET), with its
+    /// source, when it was taken and of which version.
+    Backups {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup (see `backups`) or a database snapshot. Says what it replaces and asks
+    /// first; never deletes anything; recorded in the ledger and announced.
+    Restore {
+        #[command(subcommand)]
+        what: RestoreCommand,
+    },
     /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
     /// show what changed.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum RestoreCommand {
+    /// Write a configuration backup (its SHA-256 checked first) to a file (mode 0600) or an
+    /// S3 object (a new version where the bucket keeps versions).
+    Config {
+        /// The backup, as `backups` lists it: config/<bucket>/<key>/<YYYYMMDD-HHMMSS>.
+        backup: String,
+        /// A file, or s3://bucket/key.
+        #[arg(long)]
+        to: String,
+        /// Do not ask before replacing.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Put a secret's backed-up value back as a new version of the secret (decrypted in memory
+    /// only; no version is deleted).
+    Secret {
+        /// The backup: secrets/<name>/<YYYYMMDD-HHMMSS>.
+        backup: String,
+        /// Do not ask before putting the new version.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Restore a DB snapshot to a new instance (not publicly accessible), wait until it is
+    /// available and print its endpoint. Refuses an id that exists.
+    Db {
+        /// A DB snapshot of a policy database, e.g. axiomcore-production-auto-20261127-020000.
+        snapshot: String,
+        /// The new instance's id.
+        #[arg(long = "as", value_name = "NEW_INSTANCE_ID")]
+        as_: String,
+        /// Its instance class (default: the snapshot's).
+        #[arg(long)]
+        class: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -153,6 +204,29 @@ async fn main() -> ExitCode {
             postmortem::show(&target, incident.as_deref()).await
         }
         Command::Snapshot { database } => snapshots::manual(&database).await,
+        Command::Backups { json } => backups::list(json).await,
+        Command::Restore {
+            what: RestoreCommand::Config { backup, to, yes },
+        } => backups::config(&backup, &to, yes).await,
+        Command::Restore {
+            what: RestoreCommand::Secret { backup, yes },
+        } => backups::secret(&backup, yes).await,
+        Command::Restore {
+            what:
+                RestoreCommand::Db {
+                    snapshot,
+                    as_,
+                    class,
+                },
+        } => {
+            backups::db(
+                &snapshot,
+                &as_,
+                class.as_deref(),
+                std::time::Duration::from_secs(15),
+            )
+            .await
+        }
         Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
         Command::Maintenance {
             what: MaintenanceCommand::Run { dry_run, yes },
@@ -203,6 +277,7 @@ async fn invoke(
     let report = match function {
         "remediate" => run::<App>(config, &sdk, &payload, 60).await?,
         "snapshot" => run::<axiom_ops::snapshot::SnapshotApp>(config, &sdk, &payload, 300).await?,
+        "backup" => run::<axiom_ops::backup::BackupApp>(config, &sdk, &payload, 300).await?,
         "maintenance" => {
             run::<axiom_ops::maintenance::MaintenanceApp>(config, &sdk, &payload, 120).await?
         }
@@ -210,7 +285,7 @@ async fn invoke(
             run::<axiom_ops::certwatch::CertwatchApp>(config, &sdk, &payload, 60).await?
         }
         other => bail!(
-            "unknown function {other:?}: expected remediate, snapshot, maintenance or certwatch"
+            "unknown function {other:?}: expected remediate, snapshot, backup, maintenance or certwatch"
         ),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -1,23 +1,15 @@
 //! The operator's hands on the automation, as an operator types them: `axiom-ops pause`,
 //! `incidents`, `resume`, and `invoke --dry-run --no-notify`, against the local AWS emulator.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use testkit::{self as emulator, Moto, Seeded};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn cli(moto: &Moto, seeded: &Seeded, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(env!("CARGO_BIN_EXE_axiom-ops"))
+    emulator::cli_command(env!("CARGO_BIN_EXE_axiom-ops"), moto, seeded)
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", emulator::REGION)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env("OPS_LEDGER_TABLE", &seeded.table)
-        .env("OPS_TOPIC_ARN", &seeded.topic_arn)
         .output()
 }
 

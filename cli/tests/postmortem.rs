@@ -1,7 +1,7 @@
 //! `axiom-ops postmortem`: the draft of a closed incident, from the reports bucket, or rendered
 //! from the ledger when the bucket has none, against the local AWS emulator.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use testkit::{self as emulator, Moto, Seeded};
 
@@ -15,16 +15,8 @@ fn cli(
     bucket: Option<&str>,
     args: &[&str],
 ) -> std::io::Result<Output> {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_axiom-ops"));
-    c.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", emulator::REGION)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env("OPS_LEDGER_TABLE", &seeded.table)
-        .env("OPS_TOPIC_ARN", &seeded.topic_arn);
+    let mut c = emulator::cli_command(env!("CARGO_BIN_EXE_axiom-ops"), moto, seeded);
+    c.args(args);
     if let Some(b) = bucket {
         c.env("OPS_REPORT_BUCKET", b);
     }

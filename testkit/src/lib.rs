@@ -491,3 +491,20 @@ pub async fn drain_inbox(sdk: &SdkConfig, inbox_url: &str) -> Result<Vec<Receive
     }
     Ok(out)
 }
+
+/// The operator CLI at `bin` as an operator runs it against the emulator: nothing of this
+/// process's environment but `PATH`, test credentials, the endpoint, the ledger and the topic.
+/// Stdin is closed, so a question the CLI asks is answered "no".
+pub fn cli_command(bin: &str, moto: &Moto, seeded: &Seeded) -> Command {
+    let mut c = Command::new(bin);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("OPS_LEDGER_TABLE", &seeded.table)
+        .env("OPS_TOPIC_ARN", &seeded.topic_arn)
+        .stdin(Stdio::null());
+    c
+}

@@ -61,7 +61,10 @@ async fn at_trace_level_no_log_line_notice_or_object_holds_the_secret() -> TestR
     let _ = std::fs::remove_file(&policy);
     assert!(contains(&lines, b"BackupsStored"), "EMF metrics are logged");
     // The SDK's own trace lines are there: the call that read the value was logged.
-    assert!(contains(&lines, b"GetSecretValue"), "trace-level SDK logs are on");
+    assert!(
+        contains(&lines, b"GetSecretValue"),
+        "trace-level SDK logs are on"
+    );
     let needles = [
         seed.secret.clone().into_bytes(),
         STANDARD.encode(&seed.secret).into_bytes(),

@@ -9,11 +9,13 @@
 //! | one object copied server side and checked; one secret sealed and written | `store` |
 //! | a secret's value encrypted (KMS, or envelope AES-256-GCM) and MACed in KMS | `seal` |
 //! | the run's report and its EMF metrics | `report` |
+//! | restores (the CLI's): checked, never deleting, recorded and announced | `restore` |
 //! | what a cold start builds, and the ports for one invocation | `app` |
 
 pub mod job;
 pub mod plan;
 pub mod report;
+pub mod restore;
 pub mod seal;
 mod store;
 

@@ -52,3 +52,38 @@ pub enum Created {
     /// It was there already (the same tick delivered again).
     Existing,
 }
+
+/// A DB snapshot, as a restore needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFacts {
+    pub id: String,
+    /// The instance it was taken of.
+    pub instance: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// A DB instance, as a restore and the drill watch it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub status: String,
+    pub engine: String,
+    pub engine_version: String,
+    /// `host:port`, once RDS has one.
+    pub endpoint: Option<String>,
+    pub publicly_accessible: bool,
+    pub tags: Vec<(String, String)>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl Instance {
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}

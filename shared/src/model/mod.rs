@@ -21,7 +21,9 @@ pub use backup::{Copied, ObjectHead, Plaintext, SecretValue, Stored};
 pub use certificate::{
     covers, fingerprint, AcmCert, CertType, DnsAnswer, ListenerCert, Served, ValidationRecord,
 };
-pub use database::{Created, Database, DbKind, DbState, SnapInfo, MANAGED_TAG};
+pub use database::{
+    Created, Database, DbKind, DbState, Instance, SnapInfo, SnapshotFacts, MANAGED_TAG,
+};
 pub use evidence::{
     ContainerExit, DbHealth, Deployment, Evidence, LogLine, ServiceEvent, ServiceHistory, Sourced,
     StoppedTask,

@@ -1,11 +1,12 @@
-//! The effects `backup` needs (and the CLI's restores): S3 objects read where they are, the
-//! backup bucket, Secrets Manager and KMS. Each has one adapter; see `adapters::{s3, secrets, kms}`.
+//! The effects `backup`, the restores and the drill need: S3 objects read where they are, the
+//! backup bucket, Secrets Manager, KMS and RDS restores. Each has one adapter; see
+//! `adapters::{s3, secrets, kms, rds}`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 
 use super::{EffectError, PortError};
-use crate::model::{Copied, ObjectHead, Plaintext, SecretValue, Stored};
+use crate::model::{Copied, Instance, ObjectHead, Plaintext, SecretValue, SnapshotFacts, Stored};
 
 /// KMS encryption context: what a ciphertext is bound to; decrypting needs the same pairs.
 pub type Context = BTreeMap<String, String>;
@@ -99,4 +100,35 @@ pub trait Keys: Send + Sync {
         ciphertext: &[u8],
         context: &Context,
     ) -> impl Future<Output = Result<Plaintext, PortError>> + Send;
+}
+
+/// An RDS snapshot restored to a new DB instance, and that instance deleted (instances only).
+pub trait Restores: Send + Sync {
+    /// `None` when there is no DB snapshot `id`.
+    fn snapshot(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<SnapshotFacts>, PortError>> + Send;
+    /// Starts restoring `snapshot` to the new instance `instance`: not publicly accessible,
+    /// of `class` (else the snapshot's), tagged with `tags`.
+    fn restore(
+        &self,
+        snapshot: &str,
+        instance: &str,
+        class: Option<&str>,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), EffectError>> + Send;
+    /// `None` when there is no instance `id`.
+    fn instance(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Instance>, PortError>> + Send;
+    /// Every instance tagged `key` = `value`, all pages.
+    fn tagged(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<Vec<Instance>, PortError>> + Send;
+    /// Deletes the instance with no final snapshot (a drill's, or a failed restore's).
+    fn delete_instance(&self, id: &str) -> impl Future<Output = Result<(), EffectError>> + Send;
 }

@@ -8,7 +8,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use backup::{Context, Keys, Objects, Secrets, Vault};
+pub use backup::{Context, Keys, Objects, Restores, Secrets, Vault};
 
 use crate::model::{
     AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, LogLine, Notification, Served,

@@ -1,16 +1,19 @@
-//! `Snapshots` on Amazon RDS, for DB instances and Aurora clusters alike.
+//! `Snapshots` on Amazon RDS, for DB instances and Aurora clusters alike; `Restores` (a snapshot
+//! restored to a new instance, and that instance deleted) in `restore`.
+
+mod restore;
 
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 use chrono::{DateTime, Utc};
 
-use super::sdk::{effect_error, port_error, Budget, Lazy};
+use crate::adapters::sdk::{effect_error, port_error, Budget, Lazy};
 use crate::model::{Created, DbState, SnapInfo, MANAGED_TAG};
 use crate::model::{Database, DbKind};
 use crate::ports::{Certainty, Databases, EffectError, PortError, Snapshots};
 
 /// RDS pages hold at most 100 records; each page is reduced to `SnapInfo` before the next.
-const PAGE: i32 = 100;
+pub(super) const PAGE: i32 = 100;
 
 #[derive(Debug, Clone)]
 pub struct RdsSnapshots {
@@ -18,7 +21,7 @@ pub struct RdsSnapshots {
     budget: Budget,
 }
 
-fn time(t: Option<&aws_sdk_rds::primitives::DateTime>) -> Option<DateTime<Utc>> {
+pub(super) fn time(t: Option<&aws_sdk_rds::primitives::DateTime>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()))
 }
 
@@ -29,14 +32,14 @@ fn managed(tags: &[Tag], id: &str, db: &str) -> bool {
             .any(|t| t.key() == Some(MANAGED_TAG.0) && t.value() == Some(MANAGED_TAG.1))
 }
 
-fn tags(pairs: &[(String, String)]) -> Vec<Tag> {
+pub(super) fn tags(pairs: &[(String, String)]) -> Vec<Tag> {
     pairs
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-fn is_code<E: aws_sdk_rds::error::ProvideErrorMetadata>(
+pub(super) fn is_code<E: aws_sdk_rds::error::ProvideErrorMetadata>(
     e: &aws_sdk_rds::error::SdkError<E>,
     codes: &[&str],
 ) -> bool {
@@ -61,15 +64,15 @@ impl RdsSnapshots {
         }
     }
 
-    fn client(&self) -> &Client {
+    pub(super) fn client(&self) -> &Client {
         self.client.get()
     }
 
-    fn config(&self) -> Result<aws_sdk_rds::config::Builder, String> {
+    pub(super) fn config(&self) -> Result<aws_sdk_rds::config::Builder, String> {
         Ok(aws_sdk_rds::config::Builder::default().timeout_config(self.budget.timeouts()?))
     }
 
-    fn too_late(message: String) -> EffectError {
+    pub(super) fn too_late(message: String) -> EffectError {
         EffectError {
             certainty: Certainty::Failed,
             message,

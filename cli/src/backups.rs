@@ -1,0 +1,334 @@
+//! `axiom-ops backups [--json]` and `axiom-ops restore config|secret|db`: the guide's restore
+//! commands, safe by default — each says what it would replace and asks before changing
+//! anything (`--yes` skips the question), never deletes, and records and announces what it did.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use axiom_ops::adapters::dynamodb::DynamoLedger;
+use axiom_ops::adapters::kms::KmsKeys;
+use axiom_ops::adapters::rds::RdsSnapshots;
+use axiom_ops::adapters::s3::S3Backups;
+use axiom_ops::adapters::sdk::{config as sdk_config, describe, Budget};
+use axiom_ops::adapters::secrets::SecretsManager;
+use axiom_ops::adapters::sns::SnsNotifier;
+use axiom_ops::backup::plan::{meta, stamp_of};
+use axiom_ops::backup::restore;
+use axiom_ops::model::MANAGED_TAG;
+use axiom_ops::ports::{Restores, Vault};
+use axiom_ops::runtime::Config;
+use serde_json::{json, Value};
+
+use crate::config_with_ledger;
+use crate::control::caller_now;
+
+struct Ports {
+    config: Config,
+    sdk: aws_config::SdkConfig,
+    vault: S3Backups,
+    ledger: DynamoLedger,
+    notifier: SnsNotifier,
+}
+
+async fn ports() -> anyhow::Result<Ports> {
+    let config = config_with_ledger()?;
+    let bucket = config.require_backup_bucket()?.to_owned();
+    let sdk = sdk_config().await;
+    let vault = S3Backups::new(
+        &aws_sdk_s3::Client::new(&sdk),
+        &bucket,
+        &config.policy.backup.kms_key_id,
+        Budget::unbounded(),
+    );
+    let ledger = DynamoLedger::new(
+        &aws_sdk_dynamodb::Client::new(&sdk),
+        config.require_ledger()?,
+        Budget::unbounded(),
+    );
+    let notifier = SnsNotifier::new(
+        &aws_sdk_sns::Client::new(&sdk),
+        config.topic_arn.as_deref(),
+        Budget::unbounded(),
+    );
+    Ok(Ports {
+        config,
+        sdk,
+        vault,
+        ledger,
+        notifier,
+    })
+}
+
+/// A backup as given: its key, or `s3://<backup bucket>/<key>`.
+fn backup_key(p: &Ports, given: &str) -> anyhow::Result<String> {
+    match given.strip_prefix("s3://") {
+        None => Ok(given.trim_start_matches('/').to_owned()),
+        Some(rest) => {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket != p.vault.bucket() {
+                bail!(
+                    "{given} is not in the backup bucket {} (OPS_BACKUP_BUCKET)",
+                    p.vault.bucket()
+                );
+            }
+            Ok(key.to_owned())
+        }
+    }
+}
+
+/// Asks on the terminal; anything but yes (or no answer at all) stops here, having done nothing.
+fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("not confirmed: nothing was done (--yes skips the question)")
+    }
+}
+
+pub async fn list(json_out: bool) -> anyhow::Result<()> {
+    let p = ports().await?;
+    let mut rows = Vec::new();
+    for prefix in ["config/", "secrets/"] {
+        for b in p.vault.list(prefix).await? {
+            let Some(taken) = stamp_of(&b.key) else {
+                continue;
+            };
+            let m = p.vault.metadata(&b.key).await?.unwrap_or_default();
+            let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+            rows.push(json!({
+                "backup": b.key,
+                "kind": prefix.trim_end_matches('/'),
+                "source": get(meta::SOURCE),
+                "taken": taken.to_rfc3339(),
+                "version_id": get(meta::VERSION),
+                "sha256": m.get(meta::SHA256),
+            }));
+        }
+    }
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&Value::Array(rows))?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no backups in s3://{} yet", p.vault.bucket());
+        return Ok(());
+    }
+    let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or("").to_owned();
+    let width = |k: &str| rows.iter().map(|r| cell(r, k).len()).max().unwrap_or(0);
+    let (ws, wv) = (width("source").max(6), width("version_id").clamp(7, 34));
+    println!(
+        "{:<20}  {:<ws$}  {:<wv$}  BACKUP",
+        "TAKEN", "SOURCE", "VERSION"
+    );
+    for r in &rows {
+        let taken = cell(r, "taken").replace('T', " ").replace("+00:00", "Z");
+        let mut version = cell(r, "version_id");
+        version.truncate(wv);
+        println!(
+            "{taken:<20}  {:<ws$}  {version:<wv$}  {}",
+            cell(r, "source"),
+            cell(r, "backup")
+        );
+    }
+    println!("\nrestore with: axiom-ops restore config|secret <BACKUP>");
+    Ok(())
+}
+
+pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
+    let p = ports().await?;
+    let key = backup_key(&p, given)?;
+    let bytes = restore::read_config(&p.vault, &key)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    if let Some(dest) = to.strip_prefix("s3://") {
+        let (bucket, object) = dest
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| anyhow!("--to {to}: expected a file or s3://bucket/key"))?;
+        let s3 = aws_sdk_s3::Client::new(&p.sdk);
+        let current = match s3.head_object().bucket(bucket).key(object).send().await {
+            Ok(h) => Some(h),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => None,
+            Err(e) => bail!("reading {to}: {}", describe(&e)),
+        };
+        let replaces = match current.as_ref().and_then(|h| h.version_id()) {
+            Some(v) => format!("replaces version {v} of {to} as a new version (none is deleted)"),
+            None if current.is_some() => format!("replaces {to} (its bucket keeps no versions)"),
+            None => format!("creates {to}"),
+        };
+        confirm(
+            &format!("Restore {key} ({} bytes): {replaces}. Go on?", bytes.len()),
+            yes,
+        )?;
+        let out = s3
+            .put_object()
+            .bucket(bucket)
+            .key(object)
+            .body(bytes.clone().into())
+            .send()
+            .await
+            .with_context(|| format!("writing {to}"))?;
+        let by = caller_now().await?;
+        let details = json!({ "backup": key, "to": to, "version_id": out.version_id(), "bytes": bytes.len() });
+        restore::record(
+            &p.ledger,
+            &p.notifier,
+            to,
+            &format!("restored from {key}"),
+            details.clone(),
+            &by,
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+        println!("{}", serde_json::to_string_pretty(&details)?);
+        return Ok(());
+    }
+    let path = std::path::Path::new(to);
+    if path.exists() {
+        confirm(&format!("{to} exists: overwrite it with {key}?"), yes)?;
+    }
+    // Readable by its owner only: a Terraform state holds secrets of its own.
+    let tmp = path.with_extension("axiom-ops-restore");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {to}"))?;
+    println!(
+        "{}",
+        json!({ "backup": key, "to": to, "bytes": bytes.len(), "sha256_verified": true })
+    );
+    Ok(())
+}
+
+pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
+    let p = ports().await?;
+    let key = backup_key(&p, given)?;
+    let keys = KmsKeys::new(&aws_sdk_kms::Client::new(&p.sdk), Budget::unbounded());
+    let secrets = SecretsManager::new(
+        &aws_sdk_secretsmanager::Client::new(&p.sdk),
+        Budget::unbounded(),
+    );
+    let plan = restore::plan_secret(&p.vault, &keys, &secrets, &key)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    if plan.current {
+        println!(
+            "secret {} already holds the value of {key} (version {}): nothing to do",
+            plan.secret,
+            plan.live_version.as_deref().unwrap_or("?")
+        );
+        return Ok(());
+    }
+    confirm(
+        &format!(
+            "Put the value of {key} (taken of version {}) back as a new current version of secret {}, replacing version {} as current (no version is deleted)?",
+            plan.backup_version,
+            plan.secret,
+            plan.live_version.as_deref().unwrap_or("(none)")
+        ),
+        yes,
+    )?;
+    let version = restore::apply_secret(&secrets, &plan)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let by = caller_now().await?;
+    let details = json!({
+        "backup": key,
+        "secret": plan.secret,
+        "backup_version": plan.backup_version,
+        "replaced_version": plan.live_version,
+        "new_version": version,
+    });
+    restore::record(
+        &p.ledger,
+        &p.notifier,
+        &format!("secret:{}", plan.secret),
+        &format!("restored from {key} as version {version}"),
+        details.clone(),
+        &by,
+    )
+    .await
+    .map_err(|e| anyhow!(e))?;
+    println!("{}", serde_json::to_string_pretty(&details)?);
+    Ok(())
+}
+
+pub async fn db(
+    snapshot: &str,
+    new_id: &str,
+    class: Option<&str>,
+    poll: Duration,
+) -> anyhow::Result<()> {
+    let p = ports().await?;
+    let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(&p.sdk), Budget::unbounded());
+    let facts = restore::plan_db(&rds, &p.config.policy, snapshot, new_id)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let tags = [
+        (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
+        ("axiom-ops:restored-from".to_owned(), snapshot.to_owned()),
+    ];
+    rds.restore(snapshot, new_id, class, &tags)
+        .await
+        .map_err(|e| anyhow!(e.message))?;
+    let by = caller_now().await?;
+    let details = json!({ "snapshot": snapshot, "instance": new_id, "source": facts.instance, "engine": facts.engine, "engine_version": facts.engine_version });
+    restore::record(
+        &p.ledger,
+        &p.notifier,
+        &format!("db:{new_id}"),
+        &format!("restore of {snapshot} started"),
+        details,
+        &by,
+    )
+    .await
+    .map_err(|e| anyhow!(e))?;
+    eprintln!(
+        "restoring {snapshot} as {new_id} (not publicly accessible); waiting until it is available"
+    );
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    loop {
+        let i = rds
+            .instance(new_id)
+            .await?
+            .ok_or_else(|| anyhow!("{new_id} disappeared while restoring"))?;
+        if i.status != last {
+            eprintln!("  {:>5}s  {}", started.elapsed().as_secs(), i.status);
+            last = i.status.clone();
+        }
+        match i.status.as_str() {
+            "available" => {
+                println!(
+                    "{}",
+                    json!({ "instance": new_id, "status": i.status, "endpoint": i.endpoint, "seconds": started.elapsed().as_secs() })
+                );
+                return Ok(());
+            }
+            "failed"
+            | "incompatible-restore"
+            | "incompatible-parameters"
+            | "incompatible-network" => {
+                bail!("{new_id} is {}: the restore failed (the instance is left for you to inspect or delete)", i.status)
+            }
+            _ => tokio::time::sleep(poll).await,
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The RDS restore adapter's request, for what the emulator does not keep: moto 5.2.5 drops
+//! `PubliclyAccessible` from a restored instance, so that the restore asks for a private
+//! instance (with the class and tags given) is checked with the SDK's own test tooling.
+
+use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDbInstanceFromDbSnapshotOutput;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use axiom_ops::adapters::rds::RdsSnapshots;
+use axiom_ops::adapters::sdk::Budget;
+use axiom_ops::ports::Restores;
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+#[tokio::test]
+async fn a_restore_asks_for_a_private_instance_of_the_class_with_the_tags() -> TestResult {
+    let restore = mock!(aws_sdk_rds::Client::restore_db_instance_from_db_snapshot)
+        .match_requests(|r| {
+            r.publicly_accessible() == Some(false)
+                && r.db_instance_class() == Some("db.t3.micro")
+                && r.db_snapshot_identifier() == Some("axiomcore-production-auto-20261127-020000")
+                && r.db_instance_identifier() == Some("axiomcore-production-drill-20261127")
+                && r.tags()
+                    .iter()
+                    .any(|t| t.key() == Some("axiom-ops:drill") && t.value() == Some("true"))
+        })
+        .then_output(|| RestoreDbInstanceFromDbSnapshotOutput::builder().build());
+    let client = mock_client!(aws_sdk_rds, RuleMode::Sequential, [&restore]);
+    let rds = RdsSnapshots::new(&client, Budget::unbounded());
+    rds.restore(
+        "axiomcore-production-auto-20261127-020000",
+        "axiomcore-production-drill-20261127",
+        Some("db.t3.micro"),
+        &[("axiom-ops:drill".to_owned(), "true".to_owned())],
+    )
+    .await?;
+    assert_eq!(restore.num_calls(), 1);
+    Ok(())
+}
