@@ -12,7 +12,7 @@
 //! | `adapters` | one AWS SDK adapter per port (a Cargo feature each), SDK set-up |
 //! | `idempotency`, `versioned` | once per event (claim → finish); optimistic-concurrency writes |
 //! | `runtime` | the Lambda entry point, `Job`, `Invocation`, configuration, the audit sinks |
-//! | `remediate`, `snapshot`, `backup`, `maintenance`, `certwatch` | one folder per job: parse → decide → act → report |
+//! | `remediate`, `snapshot`, `backup`, `drill`, `maintenance`, `certwatch` | one folder per job: parse → decide → act → report |
 //!
 //! One invocation flows one way: `runtime::serve` → the job's `App` (a `Job`) builds the ports
 //! over its clients → the job parses, observes, decides (pure), claims and acts through the
@@ -21,6 +21,7 @@
 pub mod adapters;
 pub mod backup;
 pub mod certwatch;
+pub mod drill;
 pub mod idempotency;
 pub mod maintenance;
 pub mod model;

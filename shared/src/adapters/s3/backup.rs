@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, MetadataDirective, ServerSideEncryption};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumMode, MetadataDirective, ServerSideEncryption, TaggingDirective,
+};
 use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -68,10 +70,13 @@ impl S3Backups {
         format!("s3://{}/{key}", self.bucket)
     }
 
+    /// A HEAD; `checksum` asks for the object's checksum too, which S3 answers for an SSE-KMS
+    /// object only to a caller that may decrypt it.
     async fn head_of(
         &self,
         bucket: &str,
         key: &str,
+        checksum: bool,
     ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, PortError> {
         let res = self
             .client
@@ -79,7 +84,7 @@ impl S3Backups {
             .head_object()
             .bucket(bucket)
             .key(key)
-            .checksum_mode(ChecksumMode::Enabled)
+            .set_checksum_mode(checksum.then_some(ChecksumMode::Enabled))
             .customize()
             .config_override(self.config().map_err(PortError)?)
             .send()
@@ -94,13 +99,16 @@ impl S3Backups {
 
 impl Objects for S3Backups {
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectHead>, PortError> {
-        Ok(self.head_of(bucket, key).await?.map(|out| ObjectHead {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            version_id: out.version_id,
-            etag: out.e_tag.unwrap_or_default(),
-            size: out.content_length.unwrap_or(0),
-        }))
+        Ok(self
+            .head_of(bucket, key, false)
+            .await?
+            .map(|out| ObjectHead {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                version_id: out.version_id,
+                etag: out.e_tag.unwrap_or_default(),
+                size: out.content_length.unwrap_or(0),
+            }))
     }
 
     async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
@@ -171,7 +179,7 @@ impl Vault for S3Backups {
 
     async fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, PortError> {
         Ok(self
-            .head_of(&self.bucket, key)
+            .head_of(&self.bucket, key, false)
             .await?
             .map(|out| out.metadata.unwrap_or_default().into_iter().collect()))
     }
@@ -203,6 +211,8 @@ impl Vault for S3Backups {
             .copy_source(source)
             .copy_source_if_match(&from.etag)
             .metadata_directive(MetadataDirective::Replace)
+            // The source's tags are not the backup's (and copying them needs tagging rights).
+            .tagging_directive(TaggingDirective::Replace)
             .set_metadata(Some(
                 metadata.clone().into_iter().collect::<HashMap<_, _>>(),
             ))
@@ -224,9 +234,11 @@ impl Vault for S3Backups {
             .and_then(|r| r.checksum_sha256())
             .map(str::to_owned);
         if sha256.is_none() {
-            // Not every S3 answers a copy with its checksum; the object itself carries it.
+            // S3 answers a copy with its checksum; an emulator may not, and the object itself
+            // carries it (reading it there needs kms:Decrypt, which the backup role lacks: on
+            // AWS this path is not taken, and if it were, the copy fails as unverified).
             sha256 = self
-                .head_of(&self.bucket, to)
+                .head_of(&self.bucket, to, true)
                 .await
                 .map_err(|e| failed(e.0))?
                 .and_then(|h| h.checksum_sha256);

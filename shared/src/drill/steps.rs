@@ -1,0 +1,246 @@
+//! The drill's steps: start (clean up leftovers, restore the newest snapshot), watch the restore,
+//! check the instance and the newest secret backup, delete the instance. Each is safe to repeat.
+
+use chrono::{DateTime, Utc};
+
+use super::job::{DrillError, DrillJob};
+use super::plan::{self, Check, Drill, Phase, Restoring, DRILL_TAG};
+use crate::backup::plan::{meta, newest, secret_prefix};
+use crate::backup::seal::{self, Sealed};
+use crate::model::{Database, MANAGED_TAG};
+use crate::ports::{Keys, Ledger, Notifier, Restores, Secrets, Snapshots, Vault};
+
+fn failed(e: impl std::fmt::Display) -> DrillError {
+    DrillError::Failed(e.to_string())
+}
+
+impl<R, V, S, K, L, N> DrillJob<'_, R, V, S, K, L, N>
+where
+    R: Snapshots + Restores,
+    V: Vault,
+    S: Secrets,
+    K: Keys,
+    L: Ledger,
+    N: Notifier,
+{
+    /// Deletes what earlier runs left behind, then restores the newest managed snapshot.
+    pub(super) async fn start(&self, date: &str, now: DateTime<Utc>) -> Result<Drill, DrillError> {
+        let db = self.database()?.to_owned();
+        let id = plan::instance_id(&db, date);
+        let mut leftovers_deleted = Vec::new();
+        let tagged = self
+            .rds
+            .tagged(DRILL_TAG.0, DRILL_TAG.1)
+            .await
+            .map_err(failed)?;
+        for old in plan::leftovers(&tagged, &id) {
+            self.rds
+                .delete_instance(old)
+                .await
+                .map_err(|e| failed(e.message))?;
+            leftovers_deleted.push(old.to_owned());
+        }
+        let rto_target_seconds = self.policy.restore_drill.rto_target.as_secs() as i64;
+        let mut drill = Drill {
+            date: date.to_owned(),
+            database: db.clone(),
+            instance: id.clone(),
+            snapshot: String::new(),
+            engine: String::new(),
+            engine_version: String::new(),
+            region: self.region.clone(),
+            phase: Phase::Restoring,
+            started_at: now,
+            available_at: None,
+            rto_seconds: None,
+            rto_target_seconds,
+            checks: Vec::new(),
+            error: None,
+            leftovers_deleted,
+        };
+        let snaps = self
+            .rds
+            .list_managed(&Database {
+                id: db.clone(),
+                kind: crate::model::DbKind::Instance,
+            })
+            .await
+            .map_err(failed)?;
+        let Some(newest) = plan::newest_available(&snaps) else {
+            drill.error = Some(format!("{db} has no available managed snapshot to restore"));
+            drill.phase = Phase::Done;
+            return Ok(drill);
+        };
+        drill.snapshot = newest.id.clone();
+        let facts = self
+            .rds
+            .snapshot(&newest.id)
+            .await
+            .map_err(failed)?
+            .ok_or_else(|| failed(format!("snapshot {} vanished", newest.id)))?;
+        drill.engine = facts.engine;
+        drill.engine_version = facts.engine_version;
+        // A retried start finds its own restore already under way.
+        if self.rds.instance(&id).await.map_err(failed)?.is_none() {
+            let tags = [
+                (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
+                (DRILL_TAG.0.to_owned(), DRILL_TAG.1.to_owned()),
+                ("axiom-ops:restored-from".to_owned(), newest.id.clone()),
+            ];
+            self.rds
+                .restore(
+                    &newest.id,
+                    &id,
+                    Some(&self.policy.restore_drill.instance_class),
+                    &tags,
+                )
+                .await
+                .map_err(|e| failed(e.message))?;
+        }
+        Ok(drill)
+    }
+
+    /// The current phase's step; the seconds to wait before the next.
+    pub(super) async fn step(&self, d: &mut Drill, now: DateTime<Utc>) -> Result<u64, DrillError> {
+        match d.phase {
+            Phase::Restoring => {
+                let i = self.rds.instance(&d.instance).await.map_err(failed)?;
+                match plan::restoring(
+                    i.as_ref(),
+                    d.started_at,
+                    now,
+                    self.policy.restore_drill.give_up_after,
+                ) {
+                    Restoring::Wait => Ok(60),
+                    Restoring::Available { rto_seconds } => {
+                        d.available_at = Some(now);
+                        d.rto_seconds = Some(rto_seconds);
+                        d.phase = Phase::Checking;
+                        Ok(0)
+                    }
+                    Restoring::Failed(why) => {
+                        d.error = Some(why);
+                        d.phase = Phase::Deleting;
+                        Ok(0)
+                    }
+                }
+            }
+            Phase::Checking => {
+                let i = self
+                    .rds
+                    .instance(&d.instance)
+                    .await
+                    .map_err(failed)?
+                    .ok_or_else(|| failed(format!("{} vanished before its checks", d.instance)))?;
+                let facts = crate::model::SnapshotFacts {
+                    id: d.snapshot.clone(),
+                    instance: d.database.clone(),
+                    engine: d.engine.clone(),
+                    engine_version: d.engine_version.clone(),
+                    status: "available".into(),
+                    created: None,
+                };
+                d.checks = plan::check_instance(&facts, &i);
+                for name in &self.policy.backup.secrets {
+                    d.checks.push(self.secret_check(name).await);
+                }
+                d.phase = Phase::Deleting;
+                Ok(0)
+            }
+            Phase::Deleting => {
+                self.rds
+                    .delete_instance(&d.instance)
+                    .await
+                    .map_err(|e| failed(e.message))?;
+                if self
+                    .rds
+                    .instance(&d.instance)
+                    .await
+                    .map_err(failed)?
+                    .is_some()
+                {
+                    return Ok(30);
+                }
+                d.phase = Phase::Done;
+                Ok(0)
+            }
+            Phase::Done => Ok(0),
+        }
+    }
+
+    /// The newest backup of `name` decrypts, in memory, to a value whose keyed MAC is the one it
+    /// was stored with — and the live secret's, unless the secret changed since.
+    async fn secret_check(&self, name: &str) -> Check {
+        let check = |passed: bool, detail: String| Check {
+            name: format!("secret {name}"),
+            passed,
+            detail,
+        };
+        match self.secret_macs(name).await {
+            Err(why) => check(false, why),
+            Ok((stored, opened, live, backup_version, live_version)) => {
+                if opened != stored {
+                    check(false, "the newest backup decrypts to a value whose HMAC is not the one it was stored with".into())
+                } else if opened == live {
+                    check(true, format!("the newest backup (version {backup_version}) decrypts and its HMAC matches the live secret's"))
+                } else if backup_version != live_version {
+                    check(true, format!("the newest backup (version {backup_version}) decrypts intact; the live secret is version {live_version}, changed since: the next backup takes it"))
+                } else {
+                    check(false, format!("the newest backup of version {backup_version} does not match the live secret of the same version"))
+                }
+            }
+        }
+    }
+
+    /// (stored MAC, MAC of the decrypted backup, MAC of the live value, backup version, live version).
+    async fn secret_macs(
+        &self,
+        name: &str,
+    ) -> Result<(String, String, String, String, String), String> {
+        let backups = self
+            .vault
+            .list(&secret_prefix(name))
+            .await
+            .map_err(|e| e.0)?;
+        let key = newest(&backups)
+            .map(|b| b.key.clone())
+            .ok_or_else(|| "there is no backup of it to restore".to_owned())?;
+        let stored = self
+            .vault
+            .metadata(&key)
+            .await
+            .map_err(|e| e.0)?
+            .and_then(|m| m.get(meta::MAC).cloned())
+            .ok_or_else(|| format!("{key} carries no HMAC"))?;
+        let body = self
+            .vault
+            .get(&key)
+            .await
+            .map_err(|e| e.0)?
+            .ok_or_else(|| format!("{key} vanished"))?;
+        let sealed: Sealed = serde_json::from_slice(&body)
+            .map_err(|e| format!("{key} is not a sealed backup: {e}"))?;
+        let backup_version = sealed
+            .context
+            .get("axiom-ops:version")
+            .cloned()
+            .unwrap_or_default();
+        let value = seal::open(&self.keys, &sealed)
+            .await
+            .map_err(|e| format!("{key} does not decrypt: {e}"))?;
+        let hmac_key = &self.policy.backup.hmac_key_id;
+        let opened = seal::mac_of(&self.keys, hmac_key, &value)
+            .await
+            .map_err(|e| e.0)?;
+        let live = self
+            .secrets
+            .read(name)
+            .await
+            .map_err(|e| e.0)?
+            .ok_or_else(|| "the live secret does not exist".to_owned())?;
+        let live_mac = seal::mac_of(&self.keys, hmac_key, &live.value)
+            .await
+            .map_err(|e| e.0)?;
+        Ok((stored, opened, live_mac, backup_version, live.version_id))
+    }
+}
