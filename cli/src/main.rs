@@ -4,6 +4,7 @@ mod backups;
 mod control;
 #[cfg(feature = "demo")]
 mod demo;
+mod drill;
 mod ledger;
 mod maintenance;
 mod postmortem;
@@ -122,6 +123,12 @@ enum Command {
         #[command(subcommand)]
         what: RestoreCommand,
     },
+    /// The monthly restore drill: run it in-process (as its state machine would), or show the
+    /// newest one.
+    Drill {
+        #[command(subcommand)]
+        what: DrillCommand,
+    },
     /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
     /// show what changed.
     Demo,
@@ -161,6 +168,23 @@ enum RestoreCommand {
         /// Its instance class (default: the snapshot's).
         #[arg(long)]
         class: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrillCommand {
+    /// Restore the newest managed snapshot to <db>-drill-YYYYMMDD, measure the RTO, check it and
+    /// the newest secret backup, delete it, announce the result. Takes as long as a restore.
+    Run {
+        /// Say what it would restore and delete, and check the secret backups (read only).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The newest drill, from the ledger.
+    Status {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -205,6 +229,12 @@ async fn main() -> ExitCode {
         }
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Backups { json } => backups::list(json).await,
+        Command::Drill {
+            what: DrillCommand::Run { dry_run },
+        } => drill::run(dry_run).await,
+        Command::Drill {
+            what: DrillCommand::Status { json },
+        } => drill::status(json).await,
         Command::Restore {
             what: RestoreCommand::Config { backup, to, yes },
         } => backups::config(&backup, &to, yes).await,

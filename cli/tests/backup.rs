@@ -273,3 +273,62 @@ async fn restore_db_refuses_what_it_must_and_waits_for_the_new_instance() -> Tes
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_dry_run_changes_nothing_and_status_reads_the_newest_drill() -> TestResult {
+    let moto = Moto::start()?;
+    let sdk = moto.sdk_config().await;
+    let seeded = emulator::seed(&sdk).await?;
+    emulator::seed_database(&sdk, "axiomcore-production").await?;
+    kit::seed_backup(&sdk, 48).await?;
+    let snap = "axiomcore-production-auto-20261126-020000";
+    aws_sdk_rds::Client::new(&sdk)
+        .create_db_snapshot()
+        .db_instance_identifier("axiomcore-production")
+        .db_snapshot_identifier(snap)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("managed-by")
+                .value("axiom-ops")
+                .build(),
+        )
+        .send()
+        .await?;
+    let tick = emulator::events_dir().join("schedule-rule.json");
+    let o = cli(
+        &moto,
+        &seeded,
+        &["invoke", "backup", tick.to_str().ok_or("path")?],
+    )?;
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = cli(&moto, &seeded, &["drill", "status"])?;
+    assert!(
+        o.status.success() && text(&o).contains("no restore drill recorded"),
+        "{}",
+        text(&o)
+    );
+    let o = cli(&moto, &seeded, &["drill", "run", "--dry-run"])?;
+    assert!(o.status.success(), "{}", text(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    assert_eq!(out["would_restore"], snap, "{out}");
+    assert_eq!(out["secret_checks"][0]["passed"], true, "{out}");
+    let instances = aws_sdk_rds::Client::new(&sdk)
+        .describe_db_instances()
+        .send()
+        .await?;
+    assert_eq!(instances.db_instances().len(), 1, "nothing was restored");
+    let o = cli(&moto, &seeded, &["drill", "status"])?;
+    assert!(
+        text(&o).contains("no restore drill recorded"),
+        "a dry run records nothing: {}",
+        text(&o)
+    );
+    assert!(
+        emulator::drain_inbox(&sdk, &seeded.inbox_url)
+            .await?
+            .is_empty(),
+        "and announces nothing"
+    );
+    Ok(())
+}

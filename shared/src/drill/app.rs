@@ -63,7 +63,7 @@ impl Job for DrillApp {
         &self,
         payload: &Value,
         inv: &Invocation,
-        _dry_run: bool,
+        dry_run: bool,
     ) -> Result<Value, DrillError> {
         let budget = Budget::until(inv.deadline);
         let policy = &self.config.policy;
@@ -76,6 +76,8 @@ impl Job for DrillApp {
             keys: KmsKeys::lazy(&self.kms, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
+            // A preview, or a deployed shadow: the drill is then only described.
+            dry_run: dry_run || self.config.dry_run || self.config.preview,
         };
         job.handle(payload, inv).await
     }

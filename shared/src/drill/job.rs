@@ -13,8 +13,14 @@ use crate::ports::{Keys, Ledger, Notifier, PortError, Restores, Secrets, Snapsho
 use crate::runtime::{Failure, Invocation};
 use crate::versioned;
 
-/// The ledger partition of drills; one document per day (`YYYYMMDD`).
+/// The ledger partition of drills: one progress document per day (`run#YYYYMMDD`) and the
+/// verdicts (`decision#…`).
 pub const PK: &str = "drill";
+
+/// The progress document of the drill of `date`.
+pub fn run_key(date: &str) -> String {
+    format!("run#{date}")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DrillError {
@@ -75,6 +81,8 @@ pub struct DrillJob<'a, R, V, S, K, L, N> {
     pub keys: K,
     pub ledger: L,
     pub notifier: N,
+    /// Say what the drill would do; restore, delete, record and announce nothing.
+    pub dry_run: bool,
 }
 
 impl<R, V, S, K, L, N> DrillJob<'_, R, V, S, K, L, N>
@@ -105,7 +113,10 @@ where
             }
             None => inv.now.format("%Y%m%d").to_string(),
         };
-        let loaded = versioned::load::<Drill, _>(&self.ledger, PK, &date)
+        if self.dry_run {
+            return self.preview(&date).await;
+        }
+        let loaded = versioned::load::<Drill, _>(&self.ledger, PK, &run_key(&date))
             .await
             .map_err(DrillError::Ledger)?;
         let cause = input.error.as_ref().map(|e| {
@@ -140,7 +151,7 @@ where
         } else {
             self.step(&mut drill, inv.now).await?
         };
-        let saved = versioned::save(&self.ledger, PK, &date, &drill, version)
+        let saved = versioned::save(&self.ledger, PK, &run_key(&date), &drill, version)
             .await
             .map_err(DrillError::Ledger)?;
         if !saved {

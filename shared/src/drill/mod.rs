@@ -20,4 +20,4 @@ mod app;
 
 #[cfg(feature = "drill")]
 pub use app::DrillApp;
-pub use job::{DrillError, DrillJob, PK};
+pub use job::{run_key, DrillError, DrillJob, PK};

@@ -100,6 +100,43 @@ where
         Ok(drill)
     }
 
+    /// What a drill today would do, read only: the leftovers it would delete, the snapshot it
+    /// would restore and as what, and the secret backups' checks (decrypted in memory).
+    pub(super) async fn preview(&self, date: &str) -> Result<serde_json::Value, DrillError> {
+        let db = self.database()?.to_owned();
+        let id = plan::instance_id(&db, date);
+        let tagged = self
+            .rds
+            .tagged(DRILL_TAG.0, DRILL_TAG.1)
+            .await
+            .map_err(failed)?;
+        let snaps = self
+            .rds
+            .list_managed(&Database {
+                id: db.clone(),
+                kind: crate::model::DbKind::Instance,
+            })
+            .await
+            .map_err(failed)?;
+        let mut checks = Vec::new();
+        for name in &self.policy.backup.secrets {
+            checks.push(self.secret_check(name).await);
+        }
+        Ok(serde_json::json!({
+            "dry_run": true,
+            "done": true,
+            "drill": date,
+            "database": db,
+            "would_delete_leftovers": plan::leftovers(&tagged, &id),
+            "would_restore": plan::newest_available(&snaps).map(|s| s.id.clone()),
+            "as": id,
+            "instance_class": self.policy.restore_drill.instance_class,
+            "region": self.region,
+            "rto_target_seconds": self.policy.restore_drill.rto_target.as_secs(),
+            "secret_checks": checks,
+        }))
+    }
+
     /// The current phase's step; the seconds to wait before the next.
     pub(super) async fn step(&self, d: &mut Drill, now: DateTime<Utc>) -> Result<u64, DrillError> {
         match d.phase {

@@ -1,0 +1,123 @@
+//! `axiom-ops drill run [--dry-run]` and `axiom-ops drill status [--json]`.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use axiom_ops::drill::plan::{human, Drill};
+use axiom_ops::drill::{DrillApp, PK};
+use axiom_ops::ports::Ledger;
+use axiom_ops::runtime::{Invocation, Job};
+use serde_json::json;
+
+/// Drives today's drill in-process as its state machine does: invoke, wait what the step asks,
+/// invoke again; a step that fails after three tries switches to the clean-up loop.
+pub async fn run(dry_run: bool) -> anyhow::Result<()> {
+    let app = axiom_ops::runtime::from_env::<DrillApp>().await?;
+    let mut payload = json!({});
+    let mut last_phase = String::new();
+    let mut failures = 0;
+    loop {
+        let inv = Invocation::local("cli-drill", Duration::from_secs(120));
+        let out = match app.handle(&payload, &inv, dry_run).await {
+            Ok(out) => out,
+            Err(e) if failures < 2 => {
+                failures += 1;
+                println!("  step failed ({e}): trying again");
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                continue;
+            }
+            Err(e) => {
+                println!("  step failed ({e}): cleaning up");
+                payload["abort"] = json!(true);
+                payload["error"] = json!({ "Error": "DrillStepFailed", "Cause": e.to_string() });
+                failures = 0;
+                continue;
+            }
+        };
+        failures = 0;
+        let phase = out["phase"].as_str().unwrap_or("").to_owned();
+        if phase != last_phase && !phase.is_empty() {
+            println!("  → {phase}");
+            last_phase = phase;
+        }
+        if out["done"] == true {
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            if !dry_run {
+                print!("{}", status_text(&app, false).await?);
+            }
+            return Ok(());
+        }
+        let wait = out["wait_seconds"].as_u64().unwrap_or(0);
+        if wait > 0 {
+            println!("    {last_phase}: waiting {wait} s");
+        }
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        payload = out;
+    }
+}
+
+pub async fn status(json_out: bool) -> anyhow::Result<()> {
+    let app = axiom_ops::runtime::from_env::<DrillApp>().await?;
+    print!("{}", status_text(&app, json_out).await?);
+    Ok(())
+}
+
+/// The newest drill, from the ledger.
+async fn status_text(app: &DrillApp, json_out: bool) -> anyhow::Result<String> {
+    let ledger = app.ledger();
+    let keys = ledger
+        .keys(PK, "run#")
+        .await
+        .context("reading the ledger")?;
+    let Some(sk) = keys.last() else {
+        return Ok(if json_out {
+            "null\n".into()
+        } else {
+            "no restore drill recorded\n".into()
+        });
+    };
+    let (doc, _) = ledger
+        .get_doc(PK, sk)
+        .await?
+        .ok_or_else(|| anyhow!("{sk} vanished"))?;
+    if json_out {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&doc)?));
+    }
+    let d: Drill = serde_json::from_value(doc)?;
+    let verdict = match (d.phase.as_str(), d.passed()) {
+        ("done", true) => "PASSED".to_owned(),
+        ("done", false) => "FAILED".to_owned(),
+        (phase, _) => format!("in progress ({phase})"),
+    };
+    let mut s = format!(
+        "drill {} of {}: {verdict}\n  snapshot {} → {}{}\n  RTO {} (target {})\n",
+        d.date,
+        d.database,
+        if d.snapshot.is_empty() {
+            "(none)"
+        } else {
+            &d.snapshot
+        },
+        d.instance,
+        d.region
+            .as_ref()
+            .map(|r| format!(" in {r}"))
+            .unwrap_or_default(),
+        d.rto_seconds
+            .map(human)
+            .unwrap_or_else(|| "not measured".into()),
+        human(d.rto_target_seconds),
+    );
+    if let Some(e) = &d.error {
+        s.push_str(&format!("  error: {e}\n"));
+    }
+    for c in &d.checks {
+        s.push_str(&format!(
+            "  {} {}: {}\n",
+            if c.passed { "ok  " } else { "FAIL" },
+            c.name,
+            c.detail
+        ));
+    }
+    Ok(s)
+}
