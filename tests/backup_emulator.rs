@@ -183,6 +183,20 @@ async fn an_unchanged_source_is_not_stored_twice() -> TestResult {
     }
     assert_eq!(kit::backup_objects(&env.sdk).await?.len(), 2);
 
+    // The maintenance window's own tick: the same check, and nothing new to store.
+    let r = app
+        .handle(&event("backup-maintenance.json"), &inv(day(1)), false)
+        .await?;
+    assert!(
+        r["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .all(|s| s["outcome"] == "unchanged"),
+        "{r}"
+    );
+    assert_eq!(r["tick"], "2026-12-06T02:00:00.118+00:00", "{r}");
+
     // The same tick again (a retry, or both schedulers): a duplicate, nothing read or written.
     let again = app.handle(&tick(day(1)), &inv(day(1)), false).await?;
     assert!(

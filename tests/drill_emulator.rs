@@ -184,6 +184,15 @@ async fn an_aborted_drill_deletes_its_instance_and_fails() -> TestResult {
         notices.iter().map(|n| &n.subject).collect::<Vec<_>>()
     );
 
+    // Every sample of events/ is an input it takes (read as a dry run: nothing restored).
+    let mut shadow = config(&env, None);
+    shadow.dry_run = true;
+    let preview = DrillApp::build(shadow, &env.sdk)?;
+    for name in ["drill-start.json", "drill-step.json", "drill-abort.json"] {
+        let out = preview.handle(&event(name), &inv(now), false).await?;
+        assert_eq!(out["dry_run"], true, "{name}: {out}");
+    }
+
     // Bad input changes nothing and says what was expected.
     let err = app
         .handle(&json!({"drill": "last tuesday"}), &inv(now), false)

@@ -10,7 +10,7 @@ use super::plan::{human, Drill, Phase};
 use crate::model::{job_notice, keys_of, Action, Outcome, Severity};
 use crate::policy::Policy;
 use crate::ports::{Keys, Ledger, Notifier, PortError, Restores, Secrets, Snapshots, Vault};
-use crate::runtime::{Failure, Invocation};
+use crate::runtime::{Caught, Failure, Invocation};
 use crate::versioned;
 
 /// The ledger partition of drills: one progress document per day (`run#YYYYMMDD`) and the
@@ -55,7 +55,7 @@ struct Input {
     #[serde(default)]
     abort: bool,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Caught>,
     // A previous step's output, passed back by the loop; not acted on.
     #[serde(default, rename = "instance")]
     _instance: Option<IgnoredAny>,
@@ -119,15 +119,7 @@ where
         let loaded = versioned::load::<Drill, _>(&self.ledger, PK, &run_key(&date))
             .await
             .map_err(DrillError::Ledger)?;
-        let cause = input.error.as_ref().map(|e| {
-            e.get("Cause")
-                .or_else(|| e.get("Error"))
-                .and_then(Value::as_str)
-                .unwrap_or("a step failed")
-                .chars()
-                .take(300)
-                .collect::<String>()
-        });
+        let cause = input.error.as_ref().map(Caught::said);
         let was = loaded.as_ref().map(|(d, _)| d.phase);
         let (mut drill, version) = match loaded {
             Some((d, v)) => (d, Some(v)),

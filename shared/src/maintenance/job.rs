@@ -18,7 +18,7 @@ use crate::policy::{MaintenancePolicy, Policy};
 use crate::ports::{
     Alarms, Health, Ledger, Notifier, Parameters, PortError, Scaling, Services, Snapshots, Tasks,
 };
-use crate::runtime::{Failure, Invocation};
+use crate::runtime::{Caught, Failure, Invocation};
 use crate::versioned::{self, Attempt};
 
 /// The ledger partition of maintenance windows.
@@ -72,37 +72,6 @@ struct Input {
     _wait_seconds: Option<IgnoredAny>,
     #[serde(default, rename = "failure")]
     _failure: Option<IgnoredAny>,
-}
-
-/// A Step Functions error caught by a `Catch`: `{"Error": "...", "Cause": "..."}`.
-#[derive(Debug, Default, Deserialize)]
-struct Caught {
-    #[serde(rename = "Error", default)]
-    error: Option<String>,
-    #[serde(rename = "Cause", default)]
-    cause: Option<String>,
-}
-
-impl Caught {
-    /// What failed, in a line: the error name and its cause (a Lambda error's cause is its own
-    /// JSON `{"errorMessage": …}`; the message is what a human needs).
-    fn said(&self) -> String {
-        let cause = self.cause.as_deref().unwrap_or("");
-        let message = serde_json::from_str::<Value>(cause)
-            .ok()
-            .and_then(|v| {
-                v.get("errorMessage")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| cause.to_owned());
-        let said = match (self.error.as_deref(), message.is_empty()) {
-            (Some(e), false) => format!("{e}: {message}"),
-            (Some(e), true) => e.to_owned(),
-            (None, _) => message,
-        };
-        clip(&printable(&said), 300)
-    }
 }
 
 const EXPECTED_INPUT: &str = "expected one of the maintenance function's inputs: {} (start or \

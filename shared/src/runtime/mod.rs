@@ -3,6 +3,7 @@
 
 #[cfg(feature = "audit")]
 mod audit;
+mod caught;
 mod config;
 mod invocation;
 pub mod schedule;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 #[cfg(feature = "audit")]
 pub use audit::Audit;
+pub use caught::Caught;
 pub use config::{Config, ConfigError};
 pub use invocation::{Home, Invocation};
 
