@@ -38,6 +38,8 @@ lint: venv
 release:
 	cargo build --release -p remediate
 	cargo build --release -p snapshot
+	cargo build --release -p backup
+	cargo build --release -p drill
 	cargo build --release -p maintenance
 	cargo build --release -p certwatch
 	cargo build --release -p floor

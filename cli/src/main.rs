@@ -37,7 +37,7 @@ enum Command {
     /// Run a function's real handler in-process on an event file, against the configured AWS
     /// (AWS_ENDPOINT_URL, OPS_* variables), and print its decision as JSON.
     Invoke {
-        /// The function: remediate, snapshot, backup, maintenance or certwatch.
+        /// The function: remediate, snapshot, backup, drill, maintenance or certwatch.
         function: String,
         /// The event, e.g. events/eventbridge-metric-alarm.json.
         event: PathBuf,
@@ -308,6 +308,7 @@ async fn invoke(
         "remediate" => run::<App>(config, &sdk, &payload, 60).await?,
         "snapshot" => run::<axiom_ops::snapshot::SnapshotApp>(config, &sdk, &payload, 300).await?,
         "backup" => run::<axiom_ops::backup::BackupApp>(config, &sdk, &payload, 300).await?,
+        "drill" => run::<axiom_ops::drill::DrillApp>(config, &sdk, &payload, 120).await?,
         "maintenance" => {
             run::<axiom_ops::maintenance::MaintenanceApp>(config, &sdk, &payload, 120).await?
         }
@@ -315,7 +316,7 @@ async fn invoke(
             run::<axiom_ops::certwatch::CertwatchApp>(config, &sdk, &payload, 60).await?
         }
         other => bail!(
-            "unknown function {other:?}: expected remediate, snapshot, backup, maintenance or certwatch"
+            "unknown function {other:?}: expected remediate, snapshot, backup, drill, maintenance or certwatch"
         ),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
