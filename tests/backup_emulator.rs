@@ -3,8 +3,8 @@
 //! source failing loudly while the others are backed up, envelope encryption of a large secret,
 //! and restic retention over days of ticks.
 //!
-//! moto 5.2.5 does not compute a copy's checksum: it carries the source's, which the seeded state
-//! file has (uploaded with SHA-256, as an SDK upload does); real S3 computes the copy's own.
+//! The emulator computes a copy's SHA-256 as S3 does (asked for with `x-amz-checksum-algorithm`),
+//! so the check of each copy against the source's hash runs for real here.
 
 use aws_sdk_secretsmanager::Client as SecretsClient;
 use axiom_ops::adapters::kms::KmsKeys;
@@ -185,7 +185,7 @@ async fn an_unchanged_source_is_not_stored_twice() -> TestResult {
 
     // The maintenance window's own tick: the same check, and nothing new to store.
     let r = app
-        .handle(&event("backup-maintenance.json"), &inv(day(1)), false)
+        .handle(&event("backup-maintenance.json"), &inv(day(35)), false)
         .await?;
     assert!(
         r["sources"]
@@ -288,6 +288,17 @@ async fn a_missing_source_fails_loudly_and_the_others_are_still_backed_up() -> T
     // Lambda's retry: the failed ones fail again, the stored ones are not redone.
     let again = app.handle(&tick(day(0)), &inv(day(0)), false).await;
     assert!(again.is_err());
+    let repeats: Vec<String> = env
+        .inbox()
+        .await
+        .into_iter()
+        .map(|n| n.subject)
+        .filter(|s| s.contains("backup FAILED"))
+        .collect();
+    assert!(
+        repeats.is_empty(),
+        "one page per failing source per day: {repeats:?}"
+    );
     assert_eq!(kit::backup_objects(&env.sdk).await?.len(), 2);
     Ok(())
 }
@@ -367,5 +378,21 @@ async fn retention_keeps_restics_set_of_daily_backups() -> TestResult {
         .send()
         .await?;
     assert_eq!(secrets.contents().len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tick_from_the_future_is_refused_before_anything_is_read() -> TestResult {
+    let (env, _) = start(64).await?;
+    let err = app(&env, None)
+        .handle(
+            &tick(Utc::now() + Duration::days(2)),
+            &inv(Utc::now()),
+            false,
+        )
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("in the future"), "{err}");
+    assert!(kit::backup_objects(&env.sdk).await?.is_empty());
     Ok(())
 }

@@ -10,18 +10,18 @@ use axiom_ops::adapters::dynamodb::DynamoLedger;
 use axiom_ops::adapters::kms::KmsKeys;
 use axiom_ops::adapters::rds::RdsSnapshots;
 use axiom_ops::adapters::s3::S3Backups;
-use axiom_ops::adapters::sdk::{config as sdk_config, describe, Budget};
+use axiom_ops::adapters::sdk::{describe, Budget};
 use axiom_ops::adapters::secrets::SecretsManager;
 use axiom_ops::adapters::sns::SnsNotifier;
 use axiom_ops::backup::plan::{meta, stamp_of};
 use axiom_ops::backup::restore;
-use axiom_ops::model::MANAGED_TAG;
-use axiom_ops::ports::{Restores, Vault};
+use axiom_ops::drill::plan::DEAD;
+use axiom_ops::model::{RestoreSpec, Severity, MANAGED_TAG};
+use axiom_ops::ports::{BackupStore, Restores};
 use axiom_ops::runtime::Config;
 use serde_json::{json, Value};
 
-use crate::config_with_ledger;
-use crate::control::caller_now;
+use crate::control::{self, caller_now};
 
 struct Ports {
     config: Config,
@@ -32,36 +32,25 @@ struct Ports {
 }
 
 async fn ports() -> anyhow::Result<Ports> {
-    let config = config_with_ledger()?;
-    let bucket = config.require_backup_bucket()?.to_owned();
-    let sdk = sdk_config().await;
+    let p = control::ports().await?;
+    let bucket = p.config.require_backup_bucket()?.to_owned();
     let vault = S3Backups::new(
-        &aws_sdk_s3::Client::new(&sdk),
+        &aws_sdk_s3::Client::new(&p.sdk),
         &bucket,
-        &config.policy.backup.kms_key_id,
-        Budget::unbounded(),
-    );
-    let ledger = DynamoLedger::new(
-        &aws_sdk_dynamodb::Client::new(&sdk),
-        config.require_ledger()?,
-        Budget::unbounded(),
-    );
-    let notifier = SnsNotifier::new(
-        &aws_sdk_sns::Client::new(&sdk),
-        config.topic_arn.as_deref(),
+        &p.config.policy.backup.kms_key_id,
         Budget::unbounded(),
     );
     Ok(Ports {
-        config,
-        sdk,
+        config: p.config,
+        sdk: p.sdk,
         vault,
-        ledger,
-        notifier,
+        ledger: p.ledger,
+        notifier: p.notifier,
     })
 }
 
 /// A backup as given: its key, or `s3://<backup bucket>/<key>`.
-fn backup_key(p: &Ports, given: &str) -> anyhow::Result<String> {
+fn given_key(p: &Ports, given: &str) -> anyhow::Result<String> {
     match given.strip_prefix("s3://") {
         None => Ok(given.trim_start_matches('/').to_owned()),
         Some(rest) => {
@@ -144,10 +133,12 @@ pub async fn list(json_out: bool) -> anyhow::Result<()> {
 
 pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
     let p = ports().await?;
-    let key = backup_key(&p, given)?;
+    let key = given_key(&p, given)?;
     let bytes = restore::read_config(&p.vault, &key)
         .await
         .map_err(|e| anyhow!(e))?;
+    // Who is asking is known before anything is done: a restore is never left unattributed.
+    let by = caller_now().await?;
     if let Some(dest) = to.strip_prefix("s3://") {
         let (bucket, object) = dest
             .split_once('/')
@@ -159,9 +150,11 @@ pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
             Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => None,
             Err(e) => bail!("reading {to}: {}", describe(&e)),
         };
-        let replaces = match current.as_ref().and_then(|h| h.version_id()) {
-            Some(v) => format!("replaces version {v} of {to} as a new version (none is deleted)"),
-            None if current.is_some() => format!("replaces {to} (its bucket keeps no versions)"),
+        let replaces = match current.as_ref().map(|h| h.version_id()) {
+            Some(Some(v)) if v != "null" => {
+                format!("replaces version {v} of {to} as a new version (none is deleted)")
+            }
+            Some(_) => format!("OVERWRITES {to} (its bucket keeps no versions of it)"),
             None => format!("creates {to}"),
         };
         confirm(
@@ -176,11 +169,11 @@ pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
             .send()
             .await
             .with_context(|| format!("writing {to}"))?;
-        let by = caller_now().await?;
         let details = json!({ "backup": key, "to": to, "version_id": out.version_id(), "bytes": bytes.len() });
         restore::record(
             &p.ledger,
             &p.notifier,
+            Severity::Sev2,
             to,
             &format!("restored from {key}"),
             details.clone(),
@@ -210,16 +203,27 @@ pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path).with_context(|| format!("writing {to}"))?;
-    println!(
-        "{}",
-        json!({ "backup": key, "to": to, "bytes": bytes.len(), "sha256_verified": true })
-    );
+    let details = json!({ "backup": key, "to": to, "bytes": bytes.len(), "sha256_verified": true });
+    // Nothing in production changed, but a copy of the state (and its secrets) left the bucket:
+    // who took it is kept and said.
+    restore::record(
+        &p.ledger,
+        &p.notifier,
+        Severity::Sev3,
+        &format!("file:{to}"),
+        &format!("{key} written to a file"),
+        details.clone(),
+        &by,
+    )
+    .await
+    .map_err(|e| anyhow!(e))?;
+    println!("{details}");
     Ok(())
 }
 
 pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
     let p = ports().await?;
-    let key = backup_key(&p, given)?;
+    let key = given_key(&p, given)?;
     let keys = KmsKeys::new(&aws_sdk_kms::Client::new(&p.sdk), Budget::unbounded());
     let secrets = SecretsManager::new(
         &aws_sdk_secretsmanager::Client::new(&p.sdk),
@@ -231,24 +235,21 @@ pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
     if plan.current {
         println!(
             "secret {} already holds the value of {key} (version {}): nothing to do",
-            plan.secret,
-            plan.live_version.as_deref().unwrap_or("?")
+            plan.secret, plan.live_version
         );
         return Ok(());
     }
+    let by = caller_now().await?;
     confirm(
         &format!(
             "Put the value of {key} (taken of version {}) back as a new current version of secret {}, replacing version {} as current (no version is deleted)?",
-            plan.backup_version,
-            plan.secret,
-            plan.live_version.as_deref().unwrap_or("(none)")
+            plan.backup_version, plan.secret, plan.live_version
         ),
         yes,
     )?;
     let version = restore::apply_secret(&secrets, &plan)
         .await
         .map_err(|e| anyhow!(e))?;
-    let by = caller_now().await?;
     let details = json!({
         "backup": key,
         "secret": plan.secret,
@@ -259,6 +260,7 @@ pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
     restore::record(
         &p.ledger,
         &p.notifier,
+        Severity::Sev2,
         &format!("secret:{}", plan.secret),
         &format!("restored from {key} as version {version}"),
         details.clone(),
@@ -281,18 +283,26 @@ pub async fn db(
     let facts = restore::plan_db(&rds, &p.config.policy, snapshot, new_id)
         .await
         .map_err(|e| anyhow!(e))?;
-    let tags = [
-        (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
-        ("axiom-ops:restored-from".to_owned(), snapshot.to_owned()),
-    ];
-    rds.restore(snapshot, new_id, class, &tags)
+    let by = caller_now().await?;
+    // Into the network the policy's drill restores into: production's, where one is named.
+    let net = &p.config.policy.restore_drill;
+    let spec = RestoreSpec {
+        class: class.map(str::to_owned),
+        subnet_group: net.subnet_group.clone(),
+        security_groups: net.security_groups.clone(),
+        tags: vec![
+            (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
+            ("axiom-ops:restored-from".to_owned(), snapshot.to_owned()),
+        ],
+    };
+    rds.restore(snapshot, new_id, &spec)
         .await
         .map_err(|e| anyhow!(e.message))?;
-    let by = caller_now().await?;
     let details = json!({ "snapshot": snapshot, "instance": new_id, "source": facts.instance, "engine": facts.engine, "engine_version": facts.engine_version });
     restore::record(
         &p.ledger,
         &p.notifier,
+        Severity::Sev2,
         &format!("db:{new_id}"),
         &format!("restore of {snapshot} started"),
         details,
@@ -300,8 +310,10 @@ pub async fn db(
     )
     .await
     .map_err(|e| anyhow!(e))?;
+    let give_up = p.config.policy.restore_drill.give_up_after;
     eprintln!(
-        "restoring {snapshot} as {new_id} (not publicly accessible); waiting until it is available"
+        "restoring {snapshot} as {new_id} (not publicly accessible); waiting until it is available (at most {})",
+        humantime::format_duration(give_up)
     );
     let started = std::time::Instant::now();
     let mut last = String::new();
@@ -314,21 +326,19 @@ pub async fn db(
             eprintln!("  {:>5}s  {}", started.elapsed().as_secs(), i.status);
             last = i.status.clone();
         }
-        match i.status.as_str() {
-            "available" => {
-                println!(
-                    "{}",
-                    json!({ "instance": new_id, "status": i.status, "endpoint": i.endpoint, "seconds": started.elapsed().as_secs() })
-                );
-                return Ok(());
-            }
-            "failed"
-            | "incompatible-restore"
-            | "incompatible-parameters"
-            | "incompatible-network" => {
-                bail!("{new_id} is {}: the restore failed (the instance is left for you to inspect or delete)", i.status)
-            }
-            _ => tokio::time::sleep(poll).await,
+        if i.status == "available" {
+            println!(
+                "{}",
+                json!({ "instance": new_id, "status": i.status, "endpoint": i.endpoint, "seconds": started.elapsed().as_secs() })
+            );
+            return Ok(());
         }
+        if DEAD.contains(&i.status.as_str()) {
+            bail!("{new_id} is {}: the restore failed (the instance is left for you to inspect or delete)", i.status)
+        }
+        if started.elapsed() > give_up {
+            bail!("{new_id} is still {} after {}: stopped waiting (the restore goes on; `aws rds describe-db-instances --db-instance-identifier {new_id}`)", i.status, humantime::format_duration(give_up))
+        }
+        tokio::time::sleep(poll).await;
     }
 }

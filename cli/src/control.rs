@@ -16,14 +16,15 @@ use serde_json::{json, Value};
 
 use crate::config_with_ledger;
 
-struct Ports {
-    config: Config,
-    ledger: DynamoLedger,
-    notifier: SnsNotifier,
-    sdk: aws_config::SdkConfig,
+/// The configuration, ledger, ops topic and SDK configuration every recording command uses.
+pub(crate) struct Ports {
+    pub config: Config,
+    pub ledger: DynamoLedger,
+    pub notifier: SnsNotifier,
+    pub sdk: aws_config::SdkConfig,
 }
 
-async fn ports() -> anyhow::Result<Ports> {
+pub(crate) async fn ports() -> anyhow::Result<Ports> {
     let config = config_with_ledger()?;
     let sdk = sdk_config().await;
     let ledger = DynamoLedger::new(

@@ -1,5 +1,6 @@
 //! `axiom-ops drill run [--dry-run]` and `axiom-ops drill status [--json]`.
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -11,28 +12,47 @@ use serde_json::json;
 
 /// Drives today's drill in-process as its state machine does: invoke, wait what the step asks,
 /// invoke again; a step that fails after three tries switches to the clean-up loop.
-pub async fn run(dry_run: bool) -> anyhow::Result<()> {
+pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
     let app = axiom_ops::runtime::from_env::<DrillApp>().await?;
+    if !dry_run && !yes {
+        let class = &app.config.policy.restore_drill.instance_class;
+        print!(
+            "The drill restores the newest snapshot to a new {class} instance for up to {} and deletes it afterwards. Run it now? [y/N] ",
+            humantime::format_duration(app.config.policy.restore_drill.give_up_after)
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            anyhow::bail!("not confirmed: nothing was done (--yes skips the question)");
+        }
+    }
     let mut payload = json!({});
     let mut last_phase = String::new();
     let mut failures = 0;
+    let mut aborting = false;
     loop {
         let inv = Invocation::local("cli-drill", Duration::from_secs(120));
         let out = match app.handle(&payload, &inv, dry_run).await {
             Ok(out) => out,
-            Err(e) if failures < 2 => {
+            // As the state machine: a step twice more, then the clean-up loop, ten tries.
+            Err(e) if failures < if aborting { 10 } else { 2 } => {
                 failures += 1;
                 println!("  step failed ({e}): trying again");
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 continue;
             }
-            Err(e) => {
+            Err(e) if !aborting => {
                 println!("  step failed ({e}): cleaning up");
                 payload["abort"] = json!(true);
                 payload["error"] = json!({ "Error": "DrillStepFailed", "Cause": e.to_string() });
                 failures = 0;
+                aborting = true;
                 continue;
             }
+            Err(e) => anyhow::bail!(
+                "the clean-up failed too ({e}): check for a drill instance left running (`axiom-ops drill status`)"
+            ),
         };
         failures = 0;
         let phase = out["phase"].as_str().unwrap_or("").to_owned();

@@ -179,6 +179,9 @@ enum DrillCommand {
         /// Say what it would restore and delete, and check the secret backups (read only).
         #[arg(long)]
         dry_run: bool,
+        /// Do not ask before creating the drill instance.
+        #[arg(long)]
+        yes: bool,
     },
     /// The newest drill, from the ledger.
     Status {
@@ -230,8 +233,8 @@ async fn main() -> ExitCode {
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Backups { json } => backups::list(json).await,
         Command::Drill {
-            what: DrillCommand::Run { dry_run },
-        } => drill::run(dry_run).await,
+            what: DrillCommand::Run { dry_run, yes },
+        } => drill::run(dry_run, yes).await,
         Command::Drill {
             what: DrillCommand::Status { json },
         } => drill::status(json).await,

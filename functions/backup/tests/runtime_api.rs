@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
+use sha2::{Digest, Sha256};
 use testkit::backup::{self as kit, BACKUP_BUCKET};
 use testkit::runtime_api::{Answer, FunctionProcess, RuntimeApi};
 use testkit::{self as emulator, Moto};
@@ -65,9 +66,17 @@ async fn at_trace_level_no_log_line_notice_or_object_holds_the_secret() -> TestR
         contains(&lines, b"GetSecretValue"),
         "trace-level SDK logs are on"
     );
+    // The value, as JSON carries it (base64), and its bare SHA-256 (what the MAC is taken over).
+    let digest = Sha256::digest(seed.secret.as_bytes());
     let needles = [
         seed.secret.clone().into_bytes(),
         STANDARD.encode(&seed.secret).into_bytes(),
+        STANDARD.encode(digest).into_bytes(),
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes(),
     ];
     for n in &needles {
         assert!(!contains(&lines, n), "the log holds the secret");

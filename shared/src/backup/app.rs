@@ -53,7 +53,7 @@ impl Job for BackupApp {
             policy,
             s3: S3Backups::lazy(&self.s3, &self.bucket, &policy.kms_key_id, budget),
             secrets: SecretsManager::lazy(&self.secrets, budget),
-            keys: KmsKeys::lazy(&self.kms, budget),
+            kms: KmsKeys::lazy(&self.kms, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget).marking_dry_run(dry_run),
             dry_run,

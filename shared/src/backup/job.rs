@@ -13,7 +13,7 @@ use super::report::{emit_metrics, SourceReport};
 use crate::idempotency::{Handled, Once, OnceError, Settle};
 use crate::model::{job_notice, key_part, Action, Outcome, Severity};
 use crate::policy::{BackupPolicy, ObjectSource};
-use crate::ports::{Keys, Ledger, Mode, Notifier, Objects, PortError, Secrets, Vault};
+use crate::ports::{BackupStore, Keys, Ledger, Mode, Notifier, Objects, PortError, Secrets};
 use crate::runtime::schedule::{self, Tick, TickError};
 use crate::runtime::{Failure, Invocation};
 
@@ -80,7 +80,7 @@ pub struct BackupJob<'a, S3, S, K, L, N> {
     /// The configuration where it lives, and the backup bucket (one S3 client serves both).
     pub s3: S3,
     pub secrets: S,
-    pub keys: K,
+    pub kms: K,
     pub ledger: L,
     pub notifier: N,
     pub dry_run: bool,
@@ -88,7 +88,7 @@ pub struct BackupJob<'a, S3, S, K, L, N> {
 
 impl<S3, S, K, L, N> BackupJob<'_, S3, S, K, L, N>
 where
-    S3: Objects + Vault,
+    S3: Objects + BackupStore,
     S: Secrets,
     K: Keys,
     L: Ledger,
@@ -98,6 +98,14 @@ where
         let tick = schedule::parse(payload, inv.now)?;
         if tick.databases.is_some() {
             return Err(BackupError::NotAllowed);
+        }
+        // A tick from the future would name a backup that stays "the newest" until then.
+        if tick.time > inv.now + chrono::Duration::minutes(5) {
+            return Err(BackupError::Tick(TickError(format!(
+                "the tick {} is in the future (now {})",
+                tick.time.to_rfc3339(),
+                inv.now.to_rfc3339()
+            ))));
         }
         let mut failures: Vec<(String, String)> = Vec::new();
         let mut sources = Vec::new();
@@ -117,12 +125,13 @@ where
                 Err(e) => return Err(e),
             }
         }
-        // A prefix that cannot be listed was never a claimed source: it is recorded and
-        // announced here.
+        // A prefix that cannot be listed was never a claimed source: it is recorded here.
         for (name, why) in failures.iter().filter(|(n, _)| n.ends_with('/')) {
             self.record(name, &tick, inv, "failed", &json!({ "error": why }))
                 .await?;
-            self.announce_failure(name, why, &tick).await;
+        }
+        for (name, why) in &failures {
+            self.announce_failure(name, why, &tick, inv).await;
         }
         if !failures.is_empty() {
             let named: Vec<String> = failures
@@ -197,8 +206,7 @@ where
                         return Settle::Retry(e, None);
                     }
                     emit_metrics(&SourceReport::failed(source.kind(), &name, &why));
-                    let notice = self.failure_notice(&name, &why, tick);
-                    return Settle::Retry(BackupError::Failed(why), Some(notice));
+                    return Settle::Retry(BackupError::Failed(why), None);
                 }
             };
             report.dry_run = self.dry_run;
@@ -266,10 +274,28 @@ where
         )
     }
 
-    async fn announce_failure(&self, source: &str, why: &str, tick: &Tick) {
-        let n = self.failure_notice(source, why, tick);
-        if let Err(e) = self.notifier.publish(&n).await {
-            tracing::error!(error = %e, subject = %n.subject, "notification not sent");
+    /// One SEV2 per failing source per day: Lambda's two retries and the maintenance window's
+    /// backup would otherwise page again for the same missing object. (The Errors alarm still
+    /// fires on each failed invocation.)
+    async fn announce_failure(&self, source: &str, why: &str, tick: &Tick, inv: &Invocation) {
+        let once = Once {
+            ledger: &self.ledger,
+            notifier: &self.notifier,
+            mode: Mode::of(self.dry_run),
+        };
+        let key = format!(
+            "backup-failure#{}#{}",
+            key_part(source),
+            inv.now.format("%Y-%m-%d")
+        );
+        let notice = self.failure_notice(source, why, tick);
+        let work = async { Settle::<(), BackupError>::Done((), Some(notice)) };
+        match once.run(&key, inv, work).await {
+            Ok(Handled::Duplicate) => {
+                tracing::info!(source, "backup failure already announced today")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, source, "backup failure not announced"),
         }
     }
 }

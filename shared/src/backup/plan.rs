@@ -48,6 +48,19 @@ pub fn stamp_of(key: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The backups of the source at `prefix` among `listed`: the prefix and a tick, nothing deeper.
+/// (Secret names hold `/`: the backups of `a/b` are listed under the prefix of `a` too.)
+pub fn own(prefix: &str, listed: Vec<Stored>) -> Vec<Stored> {
+    listed
+        .into_iter()
+        .filter(|b| {
+            b.key
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.contains('/') && stamp_of(rest).is_some())
+        })
+        .collect()
+}
+
 /// Whether a source needs storing again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -218,6 +231,18 @@ mod tests {
             ),
             Plan::Store
         );
+    }
+
+    #[test]
+    fn a_sources_backups_are_its_own_not_those_of_a_name_below_it() {
+        let listed = vec![
+            stored("secrets/a/20261101-030000", &[]),
+            stored("secrets/a/b/20261102-030000", &[]),
+            stored("secrets/a/notes", &[]),
+        ];
+        let own = own("secrets/a/", listed);
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].key, "secrets/a/20261101-030000");
     }
 
     #[test]

@@ -8,12 +8,14 @@ use sha2::{Digest, Sha256};
 
 use super::plan::meta;
 use super::seal::{self, Sealed};
-use crate::model::{job_notice, key_part, Action, Outcome, Plaintext, Severity, SnapshotFacts};
+use crate::model::{
+    hex, job_notice, key_part, Action, Outcome, Plaintext, Severity, SnapshotFacts,
+};
 use crate::policy::Policy;
-use crate::ports::{Keys, Ledger, Notifier, Restores, Secrets, Vault};
+use crate::ports::{BackupStore, Keys, Ledger, Notifier, Restores, Secrets};
 
 /// A configuration backup's bytes, checked against the SHA-256 it was stored with.
-pub async fn read_config<V: Vault>(vault: &V, key: &str) -> Result<Vec<u8>, String> {
+pub async fn read_config<V: BackupStore>(vault: &V, key: &str) -> Result<Vec<u8>, String> {
     if !key.starts_with("config/") {
         return Err(format!(
             "{key} is not a configuration backup (those are config/<bucket>/<key>/<time>; see `axiom-ops backups`)"
@@ -32,10 +34,7 @@ pub async fn read_config<V: Vault>(vault: &V, key: &str) -> Result<Vec<u8>, Stri
     let want = metadata.get(meta::SHA256).ok_or_else(|| {
         format!("{key} carries no SHA-256: it cannot be verified, so it is not restored")
     })?;
-    let got: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let got = hex(&Sha256::digest(&bytes));
     if &got != want {
         return Err(format!(
             "{key} has SHA-256 {got}, not the {want} it was stored with: refused"
@@ -51,8 +50,8 @@ pub struct SecretRestore {
     pub backup: String,
     /// The version the backup was taken of.
     pub backup_version: String,
-    /// The version it would replace as current; `None` when the secret no longer exists.
-    pub live_version: Option<String>,
+    /// The version it would replace as current.
+    pub live_version: String,
     /// The live value already is the backup's: nothing to do.
     pub current: bool,
     value: Plaintext,
@@ -60,7 +59,7 @@ pub struct SecretRestore {
 }
 
 /// Opens the backup at `key` (in memory only) and compares it with the live secret.
-pub async fn plan_secret<V: Vault, K: Keys, S: Secrets>(
+pub async fn plan_secret<V: BackupStore, K: Keys, S: Secrets>(
     vault: &V,
     keys: &K,
     secrets: &S,
@@ -90,12 +89,18 @@ pub async fn plan_secret<V: Vault, K: Keys, S: Secrets>(
     let value = seal::open(keys, &sealed)
         .await
         .map_err(|e| format!("{key} does not decrypt: {e}"))?;
-    let live = secrets.read(&secret).await.map_err(|e| e.0)?;
+    let live = secrets
+        .read(&secret)
+        .await
+        .map_err(|e| e.0)?
+        .ok_or_else(|| {
+            format!(
+                "secret {secret} does not exist: create it first (a restore only adds versions)"
+            )
+        })?;
     Ok(SecretRestore {
-        current: live
-            .as_ref()
-            .is_some_and(|l| l.value.expose() == value.expose() && l.binary == sealed.binary),
-        live_version: live.map(|l| l.version_id),
+        current: live.value.expose() == value.expose() && live.binary == sealed.binary,
+        live_version: live.version_id,
         secret,
         backup: key.to_owned(),
         backup_version,
@@ -106,12 +111,6 @@ pub async fn plan_secret<V: Vault, K: Keys, S: Secrets>(
 
 /// Puts the backup's value back as a new version of the secret; its version id.
 pub async fn apply_secret<S: Secrets>(secrets: &S, plan: &SecretRestore) -> Result<String, String> {
-    if plan.live_version.is_none() {
-        return Err(format!(
-            "secret {} does not exist: create it first (a restore only adds versions)",
-            plan.secret
-        ));
-    }
     secrets
         .put(&plan.secret, &plan.value, plan.binary)
         .await
@@ -166,10 +165,13 @@ pub fn valid_instance_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// Records and announces a restore that changed something; `by` is who asked (an AWS identity).
+/// Records and announces a restore; `by` is who asked (an AWS identity). `severity`: SEV2 for a
+/// change to production, SEV3 for a copy written elsewhere (a state file pulled to disk).
+/// Both are tried whatever the other did: a restore is never left both unrecorded and unsaid.
 pub async fn record<L: Ledger, N: Notifier>(
     ledger: &L,
     notifier: &N,
+    severity: Severity,
     target: &str,
     headline: &str,
     details: Value,
@@ -185,12 +187,11 @@ pub async fn record<L: Ledger, N: Notifier>(
         "details": details,
     });
     let sk = format!("decision#{}#restore", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
-    ledger
+    let recorded = ledger
         .record(&format!("backup#{}", key_part(target)), &sk, &item)
-        .await
-        .map_err(|e| format!("the restore was done but not recorded in the ledger: {e}"))?;
+        .await;
     let n = job_notice(
-        Severity::Sev2,
+        severity,
         Action::Backup,
         Outcome::Done,
         target,
@@ -198,11 +199,13 @@ pub async fn record<L: Ledger, N: Notifier>(
         &format!("Restored by {by} with `axiom-ops restore`. Nothing was deleted."),
         json!({ "target": target, "by": by, "details": details }),
     );
-    notifier
-        .publish(&n)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("the restore was done and recorded but not announced: {e}"))
+    let announced = notifier.publish(&n).await;
+    match (recorded, announced) {
+        (Ok(()), Ok(_)) => Ok(()),
+        (Err(e), Ok(_)) => Err(format!("the restore was done and announced, but not recorded in the ledger: {e}")),
+        (Ok(()), Err(e)) => Err(format!("the restore was done and recorded, but not announced: {e}")),
+        (Err(l), Err(n)) => Err(format!("the restore was done but neither recorded ({l}) nor announced ({n}): tell the on-call channel")),
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use super::job::BackupJob;
 use super::plan::{self, meta, Plan};
 use super::report::SourceReport;
 use super::seal::{self, Scheme};
-use crate::model::Stored;
-use crate::ports::{Keys, Ledger, Notifier, Objects, Secrets, Vault};
+use crate::model::{hex, Stored};
+use crate::ports::{BackupStore, Keys, Ledger, Notifier, Objects, Secrets};
 use crate::runtime::schedule::Tick;
 
 /// The largest object one `CopyObject` copies.
@@ -19,7 +19,7 @@ const COPY_MAX: i64 = 5 * 1024 * 1024 * 1024;
 
 impl<S3, S, K, L, N> BackupJob<'_, S3, S, K, L, N>
 where
-    S3: Objects + Vault,
+    S3: Objects + BackupStore,
     S: Secrets,
     K: Keys,
     L: Ledger,
@@ -51,7 +51,13 @@ where
         let prefix = plan::config_prefix(bucket, key);
         let (mut backups, last) = self.backups(&prefix).await?;
         let target = plan::backup_key(&prefix, tick.time);
-        match plan::object_plan(&head, last.as_ref()) {
+        // A backup already at this tick's key was written by an attempt that did not finish
+        // (its copy may never have been checked): it is copied and checked again.
+        let plan = match &last {
+            Some(l) if l.key == target => Plan::Store,
+            _ => plan::object_plan(&head, last.as_ref()),
+        };
+        match plan {
             Plan::Unchanged { backup, by } => {
                 report.outcome = "unchanged";
                 report.backup = Some(backup);
@@ -76,8 +82,14 @@ where
                     .copy_in(&head, &target, &m)
                     .await
                     .map_err(|e| e.message)?;
-                check_copy(&sha, head.version_id.as_deref(), &copied)
-                    .map_err(|why| format!("the copy {target} {why}"))?;
+                if let Err(why) = check_copy(&sha, head.version_id.as_deref(), &copied) {
+                    // Never left to pass for a good backup (the next run would call it unchanged).
+                    let removed = match self.s3.delete(&target).await {
+                        Ok(()) => "removed".to_owned(),
+                        Err(e) => format!("NOT removed ({e}): delete it by hand"),
+                    };
+                    return Err(format!("the copy {target} {why}; it was {removed}"));
+                }
                 report.outcome = "stored";
                 report.sha256 = Some(sha);
                 report.backup = Some(target.clone());
@@ -105,7 +117,7 @@ where
             .map_err(|e| e.0)?
             .ok_or("does not exist")?;
         report.version_id = Some(value.version_id.clone());
-        let mac = seal::mac_of(&self.keys, &self.policy.hmac_key_id, &value.value)
+        let mac = seal::mac_of(&self.kms, &self.policy.hmac_key_id, &value.value)
             .await
             .map_err(|e| e.0)?;
         let prefix = plan::secret_prefix(name);
@@ -124,7 +136,7 @@ where
             Plan::Store => {
                 let context = seal::context(name, &value.version_id);
                 let sealed = seal::seal(
-                    &self.keys,
+                    &self.kms,
                     &self.policy.kms_key_id,
                     context,
                     &value.value,
@@ -161,7 +173,7 @@ where
 
     /// The backups under `prefix`, and the newest with its metadata read.
     async fn backups(&self, prefix: &str) -> Result<(Vec<Stored>, Option<Stored>), String> {
-        let backups = self.s3.list(prefix).await.map_err(|e| e.0)?;
+        let backups = plan::own(prefix, self.s3.list(prefix).await.map_err(|e| e.0)?);
         let Some(newest) = plan::newest(&backups) else {
             return Ok((backups, None));
         };
@@ -210,12 +222,9 @@ fn check_copy(
     let Some(b64) = &copied.sha256 else {
         return Err("carries no SHA-256 checksum: it could not be verified".into());
     };
-    let got: String = STANDARD
+    let got = hex(&STANDARD
         .decode(b64)
-        .map_err(|_| format!("has a checksum that is not base64 ({b64})"))?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+        .map_err(|_| format!("has a checksum that is not base64 ({b64})"))?);
     if got != sha_hex {
         return Err(format!("has SHA-256 {got}, the source {sha_hex}"));
     }

@@ -73,7 +73,7 @@ impl Job for DrillApp {
             region: policy.snapshots.copy_to_region.clone(),
             vault: S3Backups::lazy(&self.s3, &self.bucket, &policy.backup.kms_key_id, budget),
             secrets: SecretsManager::lazy(&self.secrets, budget),
-            keys: KmsKeys::lazy(&self.kms, budget),
+            kms: KmsKeys::lazy(&self.kms, budget),
             ledger: self.audit.ledger(budget),
             notifier: self.audit.notifier(budget),
             // A preview, or a deployed shadow: the drill is then only described.

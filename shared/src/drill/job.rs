@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::plan::{human, Drill, Phase};
 use crate::model::{job_notice, keys_of, Action, Outcome, Severity};
 use crate::policy::Policy;
-use crate::ports::{Keys, Ledger, Notifier, PortError, Restores, Secrets, Snapshots, Vault};
+use crate::ports::{BackupStore, Keys, Ledger, Notifier, PortError, Restores, Secrets, Snapshots};
 use crate::runtime::{Caught, Failure, Invocation};
 use crate::versioned;
 
@@ -78,7 +78,7 @@ pub struct DrillJob<'a, R, V, S, K, L, N> {
     pub region: Option<String>,
     pub vault: V,
     pub secrets: S,
-    pub keys: K,
+    pub kms: K,
     pub ledger: L,
     pub notifier: N,
     /// Say what the drill would do; restore, delete, record and announce nothing.
@@ -88,7 +88,7 @@ pub struct DrillJob<'a, R, V, S, K, L, N> {
 impl<R, V, S, K, L, N> DrillJob<'_, R, V, S, K, L, N>
 where
     R: Snapshots + Restores,
-    V: Vault,
+    V: BackupStore,
     S: Secrets,
     K: Keys,
     L: Ledger,
@@ -120,7 +120,6 @@ where
             .await
             .map_err(DrillError::Ledger)?;
         let cause = input.error.as_ref().map(Caught::said);
-        let was = loaded.as_ref().map(|(d, _)| d.phase);
         let (mut drill, version) = match loaded {
             Some((d, v)) => (d, Some(v)),
             None if input.abort => return self.abort_unstarted(&date, cause, inv).await,
@@ -143,14 +142,17 @@ where
         } else {
             self.step(&mut drill, inv.now).await?
         };
+        // The verdict is recorded and announced before the drill is saved as announced: a fault
+        // in between makes the retry announce again (at least once), never not at all.
+        if drill.phase == Phase::Done && !drill.announced {
+            self.finish(&drill, inv).await?;
+            drill.announced = true;
+        }
         let saved = versioned::save(&self.ledger, PK, &run_key(&date), &drill, version)
             .await
             .map_err(DrillError::Ledger)?;
         if !saved {
             return Err(DrillError::Contention(date));
-        }
-        if drill.phase == Phase::Done && was != Some(Phase::Done) {
-            self.finish(&drill, inv).await?;
         }
         Ok(output(&drill, wait))
     }
@@ -165,10 +167,24 @@ where
         let why = cause.unwrap_or_else(|| "the first step failed".into());
         let db = self.database()?;
         let id = super::plan::instance_id(db, date);
-        self.rds
-            .delete_instance(&id)
+        match self
+            .rds
+            .instance(&id)
             .await
-            .map_err(|e| DrillError::Failed(e.message))?;
+            .map_err(|e| DrillError::Failed(e.0))?
+        {
+            Some(i) if super::plan::is_drill(db, &i) => self
+                .rds
+                .delete_instance(&id)
+                .await
+                .map_err(|e| DrillError::Failed(e.message))?,
+            Some(_) => {
+                return Err(DrillError::Failed(format!(
+                    "{id} is not tagged as a drill instance: left alone"
+                )))
+            }
+            None => {}
+        }
         let n = job_notice(
             Severity::Sev2,
             Action::Drill,
@@ -180,7 +196,7 @@ where
         );
         self.record(date, "failed", &json!({ "error": why }), inv)
             .await?;
-        self.announce(&n).await;
+        self.announce(&n).await?;
         Ok(
             json!({ "drill": date, "instance": id, "phase": "done", "done": true, "passed": false, "wait_seconds": 0 }),
         )
@@ -252,8 +268,7 @@ where
             &details,
             doc,
         ))
-        .await;
-        Ok(())
+        .await
     }
 
     async fn record(
@@ -281,11 +296,14 @@ where
             .map_err(DrillError::Ledger)
     }
 
-    /// A notice that cannot be sent is logged, never allowed to hide the drill's own outcome.
-    async fn announce(&self, n: &crate::model::Notification) {
-        if let Err(e) = self.notifier.publish(n).await {
-            tracing::error!(error = %e, subject = %n.subject, "notification not sent");
-        }
+    /// The verdict is the drill's whole point: a notice that cannot be sent fails the step, so
+    /// the state machine's retry sends it.
+    async fn announce(&self, n: &crate::model::Notification) -> Result<(), DrillError> {
+        self.notifier
+            .publish(n)
+            .await
+            .map(|_| ())
+            .map_err(|e| DrillError::Failed(format!("the drill's notice was not sent: {e}")))
     }
 
     /// The database the drill restores: the policy's first RDS instance.

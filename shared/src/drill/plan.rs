@@ -12,7 +12,7 @@ use crate::model::{Instance, SnapInfo, SnapshotFacts};
 pub const DRILL_TAG: (&str, &str) = ("axiom-ops:drill", "true");
 
 /// Statuses from which a restore never becomes available.
-const DEAD: &[&str] = &[
+pub const DEAD: &[&str] = &[
     "failed",
     "incompatible-restore",
     "incompatible-parameters",
@@ -70,6 +70,9 @@ pub struct Drill {
     pub error: Option<String>,
     /// Drill instances of earlier runs found and deleted.
     pub leftovers_deleted: Vec<String>,
+    /// The verdict was recorded and announced.
+    #[serde(default)]
+    pub announced: bool,
 }
 
 impl Drill {
@@ -99,11 +102,20 @@ pub fn newest_available(snaps: &[SnapInfo]) -> Option<&SnapInfo> {
         .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)))
 }
 
-/// Drill instances other than today's: left behind by a run that crashed.
-pub fn leftovers<'a>(tagged: &'a [Instance], today: &str) -> Vec<&'a str> {
+/// A drill's instance of `db`: named `<db>-drill-YYYYMMDD` *and* tagged as a drill. Nothing
+/// else is ever deleted by the drill.
+pub fn is_drill(db: &str, i: &Instance) -> bool {
+    let named =
+        i.id.strip_prefix(&instance_id(db, ""))
+            .is_some_and(|date| date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()));
+    named && i.tag(DRILL_TAG.0) == Some(DRILL_TAG.1)
+}
+
+/// Drill instances of `db` other than today's: left behind by a run that crashed.
+pub fn leftovers<'a>(tagged: &'a [Instance], db: &str, today: &str) -> Vec<&'a str> {
     tagged
         .iter()
-        .filter(|i| i.id != today && i.tag(DRILL_TAG.0) == Some(DRILL_TAG.1))
+        .filter(|i| i.id != today && is_drill(db, i))
         .map(|i| i.id.as_str())
         .collect()
 }
@@ -262,9 +274,12 @@ mod tests {
             inst("db-drill-20261108", "available"),
             inst("db-drill-20261213", "creating"),
             other,
+            // Tagged, but not a drill's name: never touched.
+            inst("db-prod-copy", "available"),
+            inst("db-drill-2026", "available"),
         ];
         assert_eq!(
-            leftovers(&tagged, "db-drill-20261213"),
+            leftovers(&tagged, "db", "db-drill-20261213"),
             ["db-drill-20261108"]
         );
     }
@@ -303,6 +318,7 @@ mod tests {
             checks: ok,
             error: None,
             leftovers_deleted: vec![],
+            announced: false,
         };
         assert!(d.passed());
         d.rto_seconds = Some(3601);

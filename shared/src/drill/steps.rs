@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::job::{DrillError, DrillJob};
 use super::plan::{self, Check, Drill, Phase, Restoring, DRILL_TAG};
-use crate::backup::plan::{meta, newest, secret_prefix};
+use crate::backup::plan::{meta, newest, own, secret_prefix};
 use crate::backup::seal::{self, Sealed};
-use crate::model::{Database, MANAGED_TAG};
-use crate::ports::{Keys, Ledger, Notifier, Restores, Secrets, Snapshots, Vault};
+use crate::model::{Database, RestoreSpec, MANAGED_TAG};
+use crate::ports::{BackupStore, Keys, Ledger, Notifier, Restores, Secrets, Snapshots};
 
 fn failed(e: impl std::fmt::Display) -> DrillError {
     DrillError::Failed(e.to_string())
@@ -17,7 +17,7 @@ fn failed(e: impl std::fmt::Display) -> DrillError {
 impl<R, V, S, K, L, N> DrillJob<'_, R, V, S, K, L, N>
 where
     R: Snapshots + Restores,
-    V: Vault,
+    V: BackupStore,
     S: Secrets,
     K: Keys,
     L: Ledger,
@@ -33,7 +33,7 @@ where
             .tagged(DRILL_TAG.0, DRILL_TAG.1)
             .await
             .map_err(failed)?;
-        for old in plan::leftovers(&tagged, &id) {
+        for old in plan::leftovers(&tagged, &db, &id) {
             self.rds
                 .delete_instance(old)
                 .await
@@ -57,6 +57,7 @@ where
             checks: Vec::new(),
             error: None,
             leftovers_deleted,
+            announced: false,
         };
         let snaps = self
             .rds
@@ -82,18 +83,19 @@ where
         drill.engine_version = facts.engine_version;
         // A retried start finds its own restore already under way.
         if self.rds.instance(&id).await.map_err(failed)?.is_none() {
-            let tags = [
-                (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
-                (DRILL_TAG.0.to_owned(), DRILL_TAG.1.to_owned()),
-                ("axiom-ops:restored-from".to_owned(), newest.id.clone()),
-            ];
+            let d = &self.policy.restore_drill;
+            let spec = RestoreSpec {
+                class: Some(d.instance_class.clone()),
+                subnet_group: d.subnet_group.clone(),
+                security_groups: d.security_groups.clone(),
+                tags: vec![
+                    (MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned()),
+                    (DRILL_TAG.0.to_owned(), DRILL_TAG.1.to_owned()),
+                    ("axiom-ops:restored-from".to_owned(), newest.id.clone()),
+                ],
+            };
             self.rds
-                .restore(
-                    &newest.id,
-                    &id,
-                    Some(&self.policy.restore_drill.instance_class),
-                    &tags,
-                )
+                .restore(&newest.id, &id, &spec)
                 .await
                 .map_err(|e| failed(e.message))?;
         }
@@ -125,9 +127,11 @@ where
         Ok(serde_json::json!({
             "dry_run": true,
             "done": true,
+            // The state machine's `Passed?` reads it: a dry run proves nothing.
+            "passed": false,
             "drill": date,
             "database": db,
-            "would_delete_leftovers": plan::leftovers(&tagged, &id),
+            "would_delete_leftovers": plan::leftovers(&tagged, &db, &id),
             "would_restore": plan::newest_available(&snaps).map(|s| s.id.clone()),
             "as": id,
             "instance_class": self.policy.restore_drill.instance_class,
@@ -185,21 +189,24 @@ where
                 Ok(0)
             }
             Phase::Deleting => {
-                self.rds
-                    .delete_instance(&d.instance)
-                    .await
-                    .map_err(|e| failed(e.message))?;
-                if self
-                    .rds
-                    .instance(&d.instance)
-                    .await
-                    .map_err(failed)?
-                    .is_some()
-                {
-                    return Ok(30);
+                let Some(i) = self.rds.instance(&d.instance).await.map_err(failed)? else {
+                    d.phase = Phase::Done;
+                    return Ok(0);
+                };
+                if !plan::is_drill(&d.database, &i) {
+                    d.error.get_or_insert(format!(
+                        "{} is not tagged as a drill instance: left alone, delete it by hand",
+                        d.instance
+                    ));
+                    d.phase = Phase::Done;
+                    return Ok(0);
                 }
-                d.phase = Phase::Done;
-                Ok(0)
+                if let Err(e) = self.rds.delete_instance(&d.instance).await {
+                    // RDS refuses to delete an instance still being created or modified: wait
+                    // for it rather than give up and leave it running.
+                    tracing::warn!(instance = %d.instance, status = %i.status, error = %e.message, "not deletable yet");
+                }
+                Ok(30)
             }
             Phase::Done => Ok(0),
         }
@@ -234,11 +241,8 @@ where
         &self,
         name: &str,
     ) -> Result<(String, String, String, String, String), String> {
-        let backups = self
-            .vault
-            .list(&secret_prefix(name))
-            .await
-            .map_err(|e| e.0)?;
+        let prefix = secret_prefix(name);
+        let backups = own(&prefix, self.vault.list(&prefix).await.map_err(|e| e.0)?);
         let key = newest(&backups)
             .map(|b| b.key.clone())
             .ok_or_else(|| "there is no backup of it to restore".to_owned())?;
@@ -262,11 +266,11 @@ where
             .get("axiom-ops:version")
             .cloned()
             .unwrap_or_default();
-        let value = seal::open(&self.keys, &sealed)
+        let value = seal::open(&self.kms, &sealed)
             .await
             .map_err(|e| format!("{key} does not decrypt: {e}"))?;
         let hmac_key = &self.policy.backup.hmac_key_id;
-        let opened = seal::mac_of(&self.keys, hmac_key, &value)
+        let opened = seal::mac_of(&self.kms, hmac_key, &value)
             .await
             .map_err(|e| e.0)?;
         let live = self
@@ -275,7 +279,7 @@ where
             .await
             .map_err(|e| e.0)?
             .ok_or_else(|| "the live secret does not exist".to_owned())?;
-        let live_mac = seal::mac_of(&self.keys, hmac_key, &live.value)
+        let live_mac = seal::mac_of(&self.kms, hmac_key, &live.value)
             .await
             .map_err(|e| e.0)?;
         Ok((stored, opened, live_mac, backup_version, live.version_id))

@@ -125,10 +125,7 @@ impl Served {
 /// A certificate's fingerprint: SHA-256 of its DER encoding, lower-case hex.
 pub fn fingerprint(der: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::payload::hex(&Sha256::digest(der))
 }
 
 /// Whether a certificate with these DNS names is good for `host`.

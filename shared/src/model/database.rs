@@ -87,3 +87,14 @@ impl Instance {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// Where and as what a snapshot is restored: never publicly accessible; in the named subnet
+/// group and security groups (else RDS's defaults: the default VPC); of `class` (else the
+/// snapshot's).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RestoreSpec {
+    pub class: Option<String>,
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}

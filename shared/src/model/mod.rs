@@ -22,14 +22,16 @@ pub use certificate::{
     covers, fingerprint, AcmCert, CertType, DnsAnswer, ListenerCert, Served, ValidationRecord,
 };
 pub use database::{
-    Created, Database, DbKind, DbState, Instance, SnapInfo, SnapshotFacts, MANAGED_TAG,
+    Created, Database, DbKind, DbState, Instance, RestoreSpec, SnapInfo, SnapshotFacts, MANAGED_TAG,
 };
 pub use evidence::{
     ContainerExit, DbHealth, Deployment, Evidence, LogLine, ServiceEvent, ServiceHistory, Sourced,
     StoppedTask,
 };
 pub use notice::{job_notice, subject_line, LedgerKeys, Notification, SUBJECT_MAX};
-pub use payload::{clip, key_part, keys_of, parse_time, printable, quote, KEY_PART_MAX, QUOTE_MAX};
+pub use payload::{
+    clip, hex, key_part, keys_of, parse_time, printable, quote, KEY_PART_MAX, QUOTE_MAX,
+};
 pub use service::{ServiceStatus, TaskSpec, TaskState};
 pub use severity::Severity;
 pub use target::Target;

@@ -84,8 +84,12 @@ pub fn key_part(s: &str) -> String {
         cut -= 1;
     }
     let digest = Sha256::digest(s.as_bytes());
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}~{hex}", &s[..cut])
+    format!("{}~{}", &s[..cut], hex(&digest[..12]))
+}
+
+/// Bytes as lower-case hex (digests in keys, metadata and messages).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// CloudWatch writes `2019-10-02T17:04:40.985+0000`; EventBridge and SNS envelopes use RFC 3339.

@@ -107,6 +107,10 @@ pub struct BackupPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrillPolicy {
     pub instance_class: String,
+    /// The DB subnet group and VPC security groups to restore into (production's network, so
+    /// the RTO is the real one); unset, RDS's defaults (the default VPC).
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
     /// A restore slower than this fails the drill (SEV2).
     pub rto_target: Duration,
     /// The drill gives up on an instance not available after this long.
@@ -117,6 +121,8 @@ pub struct DrillPolicy {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawDrill {
     instance_class: String,
+    subnet_group: Option<String>,
+    security_groups: Vec<String>,
     rto_target: String,
     give_up_after: String,
 }
@@ -125,6 +131,8 @@ impl Default for RawDrill {
     fn default() -> Self {
         RawDrill {
             instance_class: "db.t3.micro".into(),
+            subnet_group: None,
+            security_groups: Vec::new(),
             rto_target: "1h".into(),
             give_up_after: "3h".into(),
         }
@@ -193,8 +201,16 @@ pub(super) fn validate_drill(raw: RawDrill, fields: &Fields) -> Result<DrillPoli
             "must be at least rto_target, and rto_target more than 0",
         ));
     }
+    if let Some(g) = raw.security_groups.iter().find(|g| !g.starts_with("sg-")) {
+        return Err(fields.invalid(
+            "restore_drill.security_groups",
+            format!("{g:?} is not a VPC security group id (sg-…)"),
+        ));
+    }
     Ok(DrillPolicy {
         instance_class: raw.instance_class,
+        subnet_group: raw.subnet_group.filter(|g| !g.trim().is_empty()),
+        security_groups: raw.security_groups,
         rto_target,
         give_up_after,
     })

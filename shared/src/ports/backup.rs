@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use super::{EffectError, PortError};
-use crate::model::{Copied, Instance, ObjectHead, Plaintext, SecretValue, SnapshotFacts, Stored};
+use crate::model::{
+    Copied, Instance, ObjectHead, Plaintext, RestoreSpec, SecretValue, SnapshotFacts, Stored,
+};
 
 /// KMS encryption context: what a ciphertext is bound to; decrypting needs the same pairs.
 pub type Context = BTreeMap<String, String>;
@@ -31,7 +33,7 @@ pub trait Objects: Send + Sync {
 }
 
 /// The backup bucket. Every object is written with SSE-KMS under the backup key.
-pub trait Vault: Send + Sync {
+pub trait BackupStore: Send + Sync {
     /// Backups under `prefix`, in key order (their metadata is not read: see `metadata`).
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<Stored>, PortError>> + Send;
     /// One backup's metadata; `None` when there is no such backup.
@@ -109,14 +111,12 @@ pub trait Restores: Send + Sync {
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<SnapshotFacts>, PortError>> + Send;
-    /// Starts restoring `snapshot` to the new instance `instance`: not publicly accessible,
-    /// of `class` (else the snapshot's), tagged with `tags`.
+    /// Starts restoring `snapshot` to the new instance `instance`, as `spec` says.
     fn restore(
         &self,
         snapshot: &str,
         instance: &str,
-        class: Option<&str>,
-        tags: &[(String, String)],
+        spec: &RestoreSpec,
     ) -> impl Future<Output = Result<(), EffectError>> + Send;
     /// `None` when there is no instance `id`.
     fn instance(

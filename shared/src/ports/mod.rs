@@ -8,7 +8,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use backup::{Context, Keys, Objects, Restores, Secrets, Vault};
+pub use backup::{BackupStore, Context, Keys, Objects, Restores, Secrets};
 
 use crate::model::{
     AcmCert, AlarmStatus, Created, Database, DbState, ListenerCert, LogLine, Notification, Served,

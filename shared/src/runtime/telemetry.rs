@@ -1,6 +1,8 @@
 //! Logs: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), compact text elsewhere.
 
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init() {
     init_with("info");
@@ -19,6 +21,12 @@ pub fn init_with(default_level: &str) {
         .or_else(|| level_of(default_level))
         .unwrap_or(LevelFilter::INFO);
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    // The SDK's and the HTTP stack's TRACE lines print requests whole: a KMS Encrypt's
+    // plaintext, a secret put back. They stop at DEBUG, whatever the level asked for.
+    let wire = filter.min(LevelFilter::DEBUG);
+    let targets = Targets::new()
+        .with_default(filter)
+        .with_targets(WIRE.iter().map(|t| (*t, wire)));
     let builder = tracing_subscriber::fmt()
         .with_max_level(filter)
         .with_writer(std::io::stderr)
@@ -30,11 +38,23 @@ pub fn init_with(default_level: &str) {
             .with_ansi(false)
             .with_current_span(false)
             .without_time()
+            .finish()
+            .with(targets)
             .try_init()
     } else {
-        builder.compact().try_init()
+        builder.compact().finish().with(targets).try_init()
     };
 }
+
+/// Log targets (prefixes) that may print what goes over the wire.
+const WIRE: &[&str] = &[
+    "aws_smithy",
+    "aws_sdk",
+    "aws_config",
+    "hyper",
+    "h2",
+    "rustls",
+];
 
 /// The most verbose level named in `spec` (`warn`, `INFO`, `info,axiom_ops=debug`; Lambda's
 /// `FATAL` is `error`), or `None` when it names none.

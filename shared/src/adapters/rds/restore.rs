@@ -4,7 +4,7 @@ use aws_sdk_rds::types::DbInstance;
 
 use super::{is_code, tags, time, RdsSnapshots, PAGE};
 use crate::adapters::sdk::{effect_error, port_error};
-use crate::model::{Instance, SnapshotFacts};
+use crate::model::{Instance, RestoreSpec, SnapshotFacts};
 use crate::ports::{EffectError, PortError, Restores};
 
 const NO_INSTANCE: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
@@ -65,17 +65,20 @@ impl Restores for RdsSnapshots {
         &self,
         snapshot: &str,
         instance: &str,
-        class: Option<&str>,
-        with_tags: &[(String, String)],
+        spec: &RestoreSpec,
     ) -> Result<(), EffectError> {
         let cfg = self.config().map_err(Self::too_late)?;
         self.client()
             .restore_db_instance_from_db_snapshot()
             .db_snapshot_identifier(snapshot)
             .db_instance_identifier(instance)
-            .set_db_instance_class(class.map(str::to_owned))
+            .set_db_instance_class(spec.class.clone())
+            .set_db_subnet_group_name(spec.subnet_group.clone())
+            .set_vpc_security_group_ids(
+                (!spec.security_groups.is_empty()).then(|| spec.security_groups.clone()),
+            )
             .publicly_accessible(false)
-            .set_tags(Some(tags(with_tags)))
+            .set_tags(Some(tags(&spec.tags)))
             .customize()
             .config_override(cfg)
             .send()

@@ -1,4 +1,4 @@
-//! `Objects` and `Vault` on S3: the configuration objects where they live (read only), and the
+//! `Objects` and `BackupStore` on S3: the configuration objects where they live (read only), and the
 //! backup bucket, where everything is written with SSE-KMS under the backup key.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,8 +12,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use crate::adapters::sdk::{effect_error, port_error, Budget, Lazy};
-use crate::model::{Copied, ObjectHead, Stored};
-use crate::ports::{Certainty, EffectError, Objects, PortError, Vault};
+use crate::model::{hex, Copied, ObjectHead, Stored};
+use crate::ports::{BackupStore, Certainty, EffectError, Objects, PortError};
 
 /// `CopySource` is URL-encoded, its slashes kept.
 const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
@@ -112,33 +112,13 @@ impl Objects for S3Backups {
     }
 
     async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
-        let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .get()
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .customize()
-                .config_override(self.config().map_err(PortError)?)
-                .send()
-                .await
-                .map_err(|e| port_error(&format!("list s3://{bucket}/{prefix}"), e))?;
-            keys.extend(
-                out.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_owned)),
-            );
-            match out.next_continuation_token() {
-                Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        keys.sort();
-        Ok(keys)
+        super::keys(
+            self.client.get(),
+            bucket,
+            prefix,
+            self.config().map_err(PortError)?,
+        )
+        .await
     }
 
     async fn sha256(&self, object: &ObjectHead) -> Result<String, PortError> {
@@ -165,7 +145,7 @@ impl Objects for S3Backups {
     }
 }
 
-impl Vault for S3Backups {
+impl BackupStore for S3Backups {
     async fn list(&self, prefix: &str) -> Result<Vec<Stored>, PortError> {
         let keys = self.keys(&self.bucket, prefix).await?;
         Ok(keys
@@ -278,29 +258,13 @@ impl Vault for S3Backups {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        let res = self
-            .client
-            .get()
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .customize()
-            .config_override(self.config().map_err(PortError)?)
-            .send()
-            .await;
-        let out = match res {
-            Ok(o) => o,
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(port_error(&format!("read {}", self.at(key)), e)),
-        };
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| PortError(format!("read {}: {e}", self.at(key))))?;
-        Ok(Some(bytes.to_vec()))
+        super::read(
+            self.client.get(),
+            &self.bucket,
+            key,
+            self.config().map_err(PortError)?,
+        )
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), EffectError> {
@@ -317,8 +281,4 @@ impl Vault for S3Backups {
             .map_err(|e| effect_error(&format!("delete {}", self.at(key)), e))?;
         Ok(())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
