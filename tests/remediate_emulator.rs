@@ -86,9 +86,15 @@ async fn every_sample_is_handled_and_bad_input_changes_nothing() -> TestResult {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| {
             n.ends_with(".json")
-                && !["schedule-", "maintenance-", "certwatch-", "backup-", "drill-"]
-                    .iter()
-                    .any(|other_job| n.starts_with(other_job))
+                && ![
+                    "schedule-",
+                    "maintenance-",
+                    "certwatch-",
+                    "backup-",
+                    "drill-",
+                ]
+                .iter()
+                .any(|other_job| n.starts_with(other_job))
         })
         .collect();
     names.sort();
