@@ -4,7 +4,7 @@
 VENV := .venv
 PY ?= python3
 
-.PHONY: venv demo test lint bench release
+.PHONY: venv demo emulator test lint bench release
 
 venv: $(VENV)/.installed
 
@@ -16,8 +16,13 @@ $(VENV)/.installed: requirements-emulator.txt
 demo: venv
 	cargo run --quiet -p axiom-ops-cli --features demo -- demo
 
+# The local emulator, seeded, for trying the CLI by hand: prints the exports; Ctrl-C stops it.
+emulator: venv
+	cargo run --quiet -p axiom-ops-cli --features demo -- emulator up
+
+# `axiom-ops-cli/demo`: the CLI's tests of `emulator up` need the harness it starts.
 test: venv
-	cargo test --workspace --no-fail-fast
+	cargo test --workspace --no-fail-fast --features axiom-ops-cli/demo
 
 lint: venv
 	cargo fmt --all -- --check
@@ -27,9 +32,16 @@ lint: venv
 # checkov in its own venv (it pins dependencies that clash with moto's), reinstalled when its pin
 # changes; .checkov.yaml holds the skipped checks and why.
 	[ .venv-checkov/.installed -nt requirements-checkov.txt ] || { $(PY) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt && touch .venv-checkov/.installed; }
-	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
+# checkov does not read Fn::ForEach (and then applies no Globals): it reads the SAM source with
+# its loops expanded, the template as CloudFormation sees it (the roles and policies SAM makes),
+# and one stack with every intrinsic resolved (its IAM checks skip policies holding Fn::If).
+# two-stacks also fails if two stacks would share a name, or a name breaks its service's rules.
+	$(VENV)/bin/python .ci/sam-expand --language-only template.yaml .venv-checkov/template.source.json
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f .venv-checkov/template.source.json
 	$(VENV)/bin/python .ci/sam-expand template.yaml .venv-checkov/template.expanded.json
 	.venv-checkov/bin/checkov --config-file .checkov.yaml -f .venv-checkov/template.expanded.json
+	$(VENV)/bin/python .ci/two-stacks template.yaml --render .venv-checkov/template.rendered.json
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f .venv-checkov/template.rendered.json
 	npm install --prefix .ci/node --no-save --no-audit --no-fund --loglevel=error asl-validator@4.0.0 >/dev/null
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/restore-drill.asl.json

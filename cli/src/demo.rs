@@ -1,6 +1,9 @@
 //! `axiom-ops demo`: the whole remediation story on the local emulator, in a minute.
 
 mod diagnosis;
+mod local;
+
+pub use local::up as emulator_up;
 
 use std::path::{Path, PathBuf};
 

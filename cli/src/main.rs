@@ -5,8 +5,10 @@ mod control;
 #[cfg(feature = "demo")]
 mod demo;
 mod drill;
+mod events;
 mod ledger;
 mod maintenance;
+mod policy;
 mod postmortem;
 mod snapshots;
 
@@ -129,6 +131,28 @@ enum Command {
         #[command(subcommand)]
         what: DrillCommand,
     },
+    /// The policy a function runs with: `validate` checks it as a cold start does (naming a bad
+    /// field); `show` prints the allowlist, guards and rules in effect.
+    Policy {
+        #[command(subcommand)]
+        what: PolicyCommand,
+    },
+    /// Print a sample of an input the functions take (`events` alone lists them), e.g.
+    /// `axiom-ops events eventbridge-metric-alarm --now | axiom-ops invoke remediate - --dry-run`.
+    Events {
+        /// The sample's name, as `events` lists them.
+        shape: Option<String>,
+        /// Move its timestamps to now (keeping the gaps between them), so it is a new event.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// The local AWS emulator, seeded with AxiomCore, for trying the CLI (needs the demo build).
+    Emulator {
+        #[command(subcommand)]
+        what: EmulatorCommand,
+    },
     /// Start the local AWS emulator, seed AxiomCore, run the samples through the function and
     /// show what changed.
     Demo,
@@ -172,6 +196,25 @@ enum RestoreCommand {
 }
 
 #[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check FILE (else OPS_POLICY_FILE, else the built-in policy) as a cold start does.
+    Validate { file: Option<String> },
+    /// The policy in effect: allowlist, guards, rules, databases, backups.
+    Show {
+        file: Option<String>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmulatorCommand {
+    /// Start it, seed AxiomCore, print the `export` lines to use it; Ctrl-C stops it.
+    Up,
+}
+
+#[derive(Subcommand)]
 enum DrillCommand {
     /// Restore the newest managed snapshot to <db>-drill-YYYYMMDD, measure the RTO, check it and
     /// the newest secret backup, delete it, announce the result. Takes as long as a restore.
@@ -210,7 +253,7 @@ enum MaintenanceCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    axiom_ops::runtime::telemetry::init_with("warn");
+    axiom_ops::runtime::telemetry::init_cli();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Invoke {
@@ -232,6 +275,32 @@ async fn main() -> ExitCode {
         }
         Command::Snapshot { database } => snapshots::manual(&database).await,
         Command::Backups { json } => backups::list(json).await,
+        Command::Policy {
+            what: PolicyCommand::Validate { file },
+        } => policy::validate(file.as_deref()),
+        Command::Policy {
+            what: PolicyCommand::Show { file, json },
+        } => policy::show(file.as_deref(), json),
+        Command::Events { shape, now } => events::run(shape.as_deref(), now),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "axiom-ops",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        #[cfg(feature = "demo")]
+        Command::Emulator {
+            what: EmulatorCommand::Up,
+        } => demo::emulator_up().await,
+        #[cfg(not(feature = "demo"))]
+        Command::Emulator {
+            what: EmulatorCommand::Up,
+        } => Err(anyhow::anyhow!(
+            "this build has no emulator harness: run `make emulator` (or build with --features demo)"
+        )),
         Command::Drill {
             what: DrillCommand::Run { dry_run, yes },
         } => drill::run(dry_run, yes).await,
@@ -284,6 +353,9 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("axiom-ops: {e:#}");
+            if let Some(hint) = hint(&format!("{e:#}")) {
+                eprintln!("axiom-ops: {hint}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -346,4 +418,33 @@ fn config_with_ledger() -> anyhow::Result<Config> {
     let c = Config::from_env()?;
     c.require_ledger()?;
     Ok(c)
+}
+
+/// One line on what to do about an error the SDK words for its own developers.
+fn hint(error: &str) -> Option<String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty());
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok();
+    if error.contains("dispatch failure") || error.contains("Connection refused") {
+        return Some(match endpoint {
+            Some(e) => format!("could not reach {e} (AWS_ENDPOINT_URL): is the emulator up (`make emulator`)?"),
+            None => format!(
+                "could not reach AWS in {}: check the network, or set AWS_ENDPOINT_URL for the emulator",
+                region.as_deref().unwrap_or("(no region set)")
+            ),
+        });
+    }
+    if error.contains("no region")
+        || error.contains("region must be set")
+        || error.contains("InvalidRegion")
+    {
+        return Some("no AWS region: set AWS_REGION (or a profile's region)".into());
+    }
+    if error.contains("credentials") {
+        return Some("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the emulator takes any)".into());
+    }
+    None
 }

@@ -55,10 +55,17 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let policy = match nonempty("OPS_POLICY_FILE") {
+        let mut policy = match nonempty("OPS_POLICY_FILE") {
             None => Policy::built_in()?,
             Some(path) => Policy::load(Some(&path)).map_err(ConfigError::PolicyFile)?,
         };
+        // The stack's own keys: two stacks in one account cannot share one alias.
+        if let Some(k) = nonempty("OPS_BACKUP_KMS_KEY_ID") {
+            policy.backup.kms_key_id = k;
+        }
+        if let Some(k) = nonempty("OPS_BACKUP_HMAC_KEY_ID") {
+            policy.backup.hmac_key_id = k;
+        }
         let dry_run = match nonempty("OPS_DRY_RUN") {
             None => false,
             Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -152,5 +159,18 @@ mod tests {
             .to_string()
             .contains("/no/such/policy.toml"));
         assert!(with(&[("OPS_DRY_RUN", "TRUE")]).expect("ok").dry_run);
+        let keys = with(&[
+            (
+                "OPS_BACKUP_KMS_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/k1",
+            ),
+            ("OPS_BACKUP_HMAC_KEY_ID", " alias/staging-hmac "),
+        ])
+        .expect("ok");
+        assert_eq!(
+            keys.policy.backup.kms_key_id,
+            "arn:aws:kms:us-east-1:123456789012:key/k1"
+        );
+        assert_eq!(keys.policy.backup.hmac_key_id, "alias/staging-hmac");
     }
 }

@@ -15,6 +15,26 @@ pub fn init() {
 /// (`info,axiom_ops=debug`) gets its most verbose level. (A full `EnvFilter` would link a regex
 /// engine into every function for this one setting.)
 pub fn init_with(default_level: &str) {
+    install(default_level, LevelFilter::DEBUG);
+}
+
+/// The operator CLI's: warnings and errors of its own; the SDK's own warnings (the metadata
+/// service tried for a region or credentials it has not got) only with `RUST_LOG`: the CLI says
+/// what is missing in one line instead.
+pub fn init_cli() {
+    let asked = std::env::var_os("RUST_LOG").is_some();
+    install(
+        "warn",
+        if asked {
+            LevelFilter::DEBUG
+        } else {
+            LevelFilter::ERROR
+        },
+    );
+}
+
+/// `wire`: the most the SDK and HTTP targets may log.
+fn install(default_level: &str, wire: LevelFilter) {
     let filter = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
         .iter()
         .find_map(|var| std::env::var(var).ok().and_then(|v| level_of(&v)))
@@ -23,7 +43,7 @@ pub fn init_with(default_level: &str) {
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     // The SDK's and the HTTP stack's TRACE lines print requests whole: a KMS Encrypt's
     // plaintext, a secret put back. They stop at DEBUG, whatever the level asked for.
-    let wire = filter.min(LevelFilter::DEBUG);
+    let wire = filter.min(wire);
     let targets = Targets::new()
         .with_default(filter)
         .with_targets(WIRE.iter().map(|t| (*t, wire)));
@@ -42,7 +62,15 @@ pub fn init_with(default_level: &str) {
             .with(targets)
             .try_init()
     } else {
-        builder.compact().finish().with(targets).try_init()
+        // Escape codes only for a person at a terminal, and never with NO_COLOR.
+        use std::io::IsTerminal;
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        builder
+            .compact()
+            .with_ansi(color)
+            .finish()
+            .with(targets)
+            .try_init()
     };
 }
 

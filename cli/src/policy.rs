@@ -1,0 +1,158 @@
+//! `axiom-ops policy validate [FILE]` and `axiom-ops policy show`: the policy a function would
+//! run with, checked as its cold start checks it, and said in full.
+
+use anyhow::bail;
+use axiom_ops::policy::Policy;
+use serde_json::json;
+
+/// FILE, else `OPS_POLICY_FILE`, else the built-in policy.
+fn load(file: Option<&str>) -> (String, Result<Policy, axiom_ops::policy::PolicyError>) {
+    let path = file.map(str::to_owned).or_else(|| {
+        std::env::var("OPS_POLICY_FILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    });
+    let origin = path.clone().unwrap_or_else(|| "(built-in)".into());
+    (origin, Policy::load(path.as_deref()))
+}
+
+pub fn validate(file: Option<&str>) -> anyhow::Result<()> {
+    let (origin, policy) = load(file);
+    match policy {
+        Ok(p) => {
+            println!(
+                "{origin}: valid — {} services, {} rules, {} databases, {} objects and {} secrets backed up",
+                p.services.len(),
+                p.rules.len(),
+                p.databases.len(),
+                p.backup.objects.len(),
+                p.backup.secrets.len()
+            );
+            Ok(())
+        }
+        Err(e) => bail!("{e}"),
+    }
+}
+
+fn dur(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
+    let (origin, policy) = load(file);
+    let p = policy?;
+    let rules: Vec<_> = p
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "alarm": r.pattern,
+                "action": r.action.as_str(),
+                "by": (r.scale_by > 0).then_some(r.scale_by),
+                "severity": r.severity.to_string(),
+                "rollback": r.rollback,
+                "scale_up": r.scale_up,
+            })
+        })
+        .collect();
+    let g = &p.guards;
+    let doc = json!({
+        "origin": origin,
+        "cluster": p.cluster,
+        "alarm_prefix": p.alarm_prefix,
+        "services": p.services.iter().map(|s| json!({"name": s.name, "min": s.min, "max": s.max, "log_group": p.log_group(&s.name)})).collect::<Vec<_>>(),
+        "guards": {
+            "restart_cooldown": dur(g.restart_cooldown),
+            "scale_out_cooldown": dur(g.scale_out_cooldown),
+            "circuit_max_restarts": g.circuit_max_restarts,
+            "circuit_window": dur(g.circuit_window),
+            "verify_alarms": g.verify_alarms,
+            "incident_max_age": dur(g.incident_max_age),
+            "max_pause": dur(g.max_pause),
+        },
+        "rules": rules,
+        "databases": p.databases.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        "backup": {
+            "objects": p.backup.objects.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            "secrets": p.backup.secrets,
+            "kms_key_id": p.backup.kms_key_id,
+            "hmac_key_id": p.backup.hmac_key_id,
+        },
+        "restore_drill": {
+            "instance_class": p.restore_drill.instance_class,
+            "rto_target": dur(p.restore_drill.rto_target),
+        },
+    });
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    println!("policy {origin}");
+    println!(
+        "\nallowlist: cluster {} (alarms {}*)",
+        p.cluster, p.alarm_prefix
+    );
+    for s in &p.services {
+        println!(
+            "  {:<12} min {:<3} max {:<3} logs {}",
+            s.name,
+            s.min,
+            s.max,
+            p.log_group(&s.name)
+        );
+    }
+    println!(
+        "\nguards: restart cooldown {}, scale-out cooldown {}, circuit {} restarts in {}, verify alarms {}, incident max age {}, max pause {}",
+        dur(g.restart_cooldown),
+        dur(g.scale_out_cooldown),
+        g.circuit_max_restarts,
+        dur(g.circuit_window),
+        g.verify_alarms,
+        dur(g.incident_max_age),
+        dur(g.max_pause)
+    );
+    println!("\nrules (first match wins):");
+    let w = p
+        .rules
+        .iter()
+        .map(|r| r.pattern.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "  {:<w$}  {:<10}  {:<4}  SEVERITY  EXTRA",
+        "ALARM", "ACTION", "BY"
+    );
+    for r in &p.rules {
+        let extra = [(r.rollback, "rollback"), (r.scale_up, "scale_up")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(",");
+        let by = if r.scale_by > 0 {
+            r.scale_by.to_string()
+        } else {
+            "-".into()
+        };
+        let line = format!(
+            "  {:<w$}  {:<10}  {by:<4}  {:<8}  {extra}",
+            r.pattern,
+            r.action.as_str(),
+            r.severity.to_string()
+        );
+        println!("{}", line.trim_end());
+    }
+    let dbs: Vec<&str> = p.databases.iter().map(|d| d.id.as_str()).collect();
+    println!("\ndatabases: {}", dbs.join(", "));
+    let objects: Vec<String> = p.backup.objects.iter().map(|o| o.to_string()).collect();
+    println!(
+        "backups: {} and secrets {} under {}; drill as {} within {}",
+        objects.join(", "),
+        p.backup.secrets.join(", "),
+        p.backup.kms_key_id,
+        p.restore_drill.instance_class,
+        dur(p.restore_drill.rto_target)
+    );
+    Ok(())
+}
