@@ -71,8 +71,11 @@ pub fn run(shape: Option<&str>, now: bool) -> anyhow::Result<()> {
     };
     let mut v: Value = serde_json::from_str(text).map_err(|e| anyhow!("sample {shape}: {e}"))?;
     if now {
-        if let Some(newest) = newest(&v) {
-            shift(&mut v, Utc::now() - newest);
+        match newest(&v) {
+            Some(newest) => shift(&mut v, Utc::now() - newest),
+            None => {
+                eprintln!("axiom-ops: {shape} has no timestamp to move: --now leaves it as it is")
+            }
         }
     }
     println!("{}", serde_json::to_string_pretty(&v)?);

@@ -428,7 +428,30 @@ fn hint(error: &str) -> Option<String> {
     let region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .ok();
-    if error.contains("dispatch failure") || error.contains("Connection refused") {
+    // The SDK resolves credentials and the region before sending: their failures are also
+    // "dispatch failure"s, so they are told apart first, by the SDK's own wording.
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("failed to load credentials")
+        || lower.contains("no credentials")
+        || lower.contains("credentials provider")
+        || lower.contains("credentialsnotloaded")
+    {
+        return Some("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the emulator takes any)".into());
+    }
+    if lower.contains("no region")
+        || lower.contains("region must be set")
+        || region.is_none() && lower.contains("dispatch failure")
+    {
+        return Some("no AWS region: set AWS_REGION (or a profile's region)".into());
+    }
+    let unreachable = [
+        "connection refused",
+        "io error",
+        "timed out",
+        "timeout",
+        "dns error",
+    ];
+    if lower.contains("dispatch failure") && unreachable.iter().any(|u| lower.contains(u)) {
         return Some(match endpoint {
             Some(e) => format!("could not reach {e} (AWS_ENDPOINT_URL): is the emulator up (`make emulator`)?"),
             None => format!(
@@ -436,15 +459,6 @@ fn hint(error: &str) -> Option<String> {
                 region.as_deref().unwrap_or("(no region set)")
             ),
         });
-    }
-    if error.contains("no region")
-        || error.contains("region must be set")
-        || error.contains("InvalidRegion")
-    {
-        return Some("no AWS region: set AWS_REGION (or a profile's region)".into());
-    }
-    if error.contains("credentials") {
-        return Some("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the emulator takes any)".into());
     }
     None
 }

@@ -5,15 +5,24 @@ use anyhow::bail;
 use axiom_ops::policy::Policy;
 use serde_json::json;
 
-/// FILE, else `OPS_POLICY_FILE`, else the built-in policy.
-fn load(file: Option<&str>) -> (String, Result<Policy, axiom_ops::policy::PolicyError>) {
-    let path = file.map(str::to_owned).or_else(|| {
-        std::env::var("OPS_POLICY_FILE")
-            .ok()
-            .filter(|p| !p.trim().is_empty())
-    });
-    let origin = path.clone().unwrap_or_else(|| "(built-in)".into());
-    (origin, Policy::load(path.as_deref()))
+/// FILE, else the policy a function would run with here: `OPS_POLICY_FILE` (else the built-in
+/// one) with the environment's overrides (`OPS_BACKUP_*_KEY_ID`), read as a cold start reads it.
+fn load(file: Option<&str>) -> (String, anyhow::Result<Policy>) {
+    if let Some(f) = file {
+        return (
+            f.to_owned(),
+            Policy::load(Some(f)).map_err(anyhow::Error::from),
+        );
+    }
+    let origin = std::env::var("OPS_POLICY_FILE")
+        .ok()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "(built-in)".into());
+    let policy = axiom_ops::runtime::Config::from_env()
+        .map(|c| c.policy)
+        .map_err(anyhow::Error::from);
+    (origin, policy)
 }
 
 pub fn validate(file: Option<&str>) -> anyhow::Result<()> {

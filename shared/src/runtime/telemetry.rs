@@ -15,26 +15,20 @@ pub fn init() {
 /// (`info,axiom_ops=debug`) gets its most verbose level. (A full `EnvFilter` would link a regex
 /// engine into every function for this one setting.)
 pub fn init_with(default_level: &str) {
-    install(default_level, LevelFilter::DEBUG);
+    install(default_level, LevelFilter::DEBUG, &[]);
 }
 
-/// The operator CLI's: warnings and errors of its own; the SDK's own warnings (the metadata
-/// service tried for a region or credentials it has not got) only with `RUST_LOG`: the CLI says
-/// what is missing in one line instead.
+/// The operator CLI's: warnings and errors; the metadata service's probing (for a region or
+/// credentials it has not got) only with `RUST_LOG`: the CLI says what is missing in one line.
+/// The SDK's other warnings (an AWS_ENDPOINT_URL it cannot parse, a broken profile) stay.
 pub fn init_cli() {
     let asked = std::env::var_os("RUST_LOG").is_some();
-    install(
-        "warn",
-        if asked {
-            LevelFilter::DEBUG
-        } else {
-            LevelFilter::ERROR
-        },
-    );
+    let quiet: &[&str] = if asked { &[] } else { &["aws_config::imds"] };
+    install("warn", LevelFilter::DEBUG, quiet);
 }
 
-/// `wire`: the most the SDK and HTTP targets may log.
-fn install(default_level: &str, wire: LevelFilter) {
+/// `wire`: the most the SDK and HTTP targets may log; `quiet`: targets held to errors.
+fn install(default_level: &str, wire: LevelFilter, quiet: &[&str]) {
     let filter = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
         .iter()
         .find_map(|var| std::env::var(var).ok().and_then(|v| level_of(&v)))
@@ -46,7 +40,8 @@ fn install(default_level: &str, wire: LevelFilter) {
     let wire = filter.min(wire);
     let targets = Targets::new()
         .with_default(filter)
-        .with_targets(WIRE.iter().map(|t| (*t, wire)));
+        .with_targets(WIRE.iter().map(|t| (*t, wire)))
+        .with_targets(quiet.iter().map(|t| (*t, LevelFilter::ERROR)));
     let builder = tracing_subscriber::fmt()
         .with_max_level(filter)
         .with_writer(std::io::stderr)
