@@ -70,13 +70,7 @@ pub async fn plan_secret<V: BackupStore, K: Keys, S: Secrets>(
             "{key} is not a secret backup (those are secrets/<name>/<time>; see `axiom-ops backups`)"
         ));
     }
-    let body = vault
-        .get(key)
-        .await
-        .map_err(|e| e.0)?
-        .ok_or_else(|| format!("there is no backup {key}"))?;
-    let sealed: Sealed = serde_json::from_slice(&body)
-        .map_err(|e| format!("{key} is not a sealed secret backup: {e}"))?;
+    let (sealed, value) = open_secret_backup(vault, keys, key).await?;
     let field = |k: &str| {
         sealed
             .context
@@ -86,9 +80,6 @@ pub async fn plan_secret<V: BackupStore, K: Keys, S: Secrets>(
     };
     let secret = field("axiom-ops:secret")?;
     let backup_version = field("axiom-ops:version")?;
-    let value = seal::open(keys, &sealed)
-        .await
-        .map_err(|e| format!("{key} does not decrypt: {e}"))?;
     let live = secrets
         .read(&secret)
         .await
@@ -107,6 +98,26 @@ pub async fn plan_secret<V: BackupStore, K: Keys, S: Secrets>(
         value,
         binary: sealed.binary,
     })
+}
+
+/// The secret backup at `key`, read and decrypted in memory: its sealed document and value.
+/// (A restore, and the drill's check.)
+pub async fn open_secret_backup<V: BackupStore, K: Keys>(
+    vault: &V,
+    keys: &K,
+    key: &str,
+) -> Result<(Sealed, Plaintext), String> {
+    let body = vault
+        .get(key)
+        .await
+        .map_err(|e| e.0)?
+        .ok_or_else(|| format!("there is no backup {key}"))?;
+    let sealed: Sealed = serde_json::from_slice(&body)
+        .map_err(|e| format!("{key} is not a sealed secret backup: {e}"))?;
+    let value = seal::open(keys, &sealed)
+        .await
+        .map_err(|e| format!("{key} does not decrypt: {e}"))?;
+    Ok((sealed, value))
 }
 
 /// Puts the backup's value back as a new version of the secret; its version id.

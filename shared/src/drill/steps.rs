@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use super::job::{DrillError, DrillJob};
 use super::plan::{self, Check, Drill, Phase, Restoring, DRILL_TAG};
 use crate::backup::plan::{meta, newest, own, secret_prefix};
-use crate::backup::seal::{self, Sealed};
+use crate::backup::restore::open_secret_backup;
+use crate::backup::seal;
 use crate::model::{Database, RestoreSpec, MANAGED_TAG};
 use crate::ports::{BackupStore, Keys, Ledger, Notifier, Restores, Secrets, Snapshots};
 
@@ -253,22 +254,12 @@ where
             .map_err(|e| e.0)?
             .and_then(|m| m.get(meta::MAC).cloned())
             .ok_or_else(|| format!("{key} carries no HMAC"))?;
-        let body = self
-            .vault
-            .get(&key)
-            .await
-            .map_err(|e| e.0)?
-            .ok_or_else(|| format!("{key} vanished"))?;
-        let sealed: Sealed = serde_json::from_slice(&body)
-            .map_err(|e| format!("{key} is not a sealed backup: {e}"))?;
+        let (sealed, value) = open_secret_backup(&self.vault, &self.kms, &key).await?;
         let backup_version = sealed
             .context
             .get("axiom-ops:version")
             .cloned()
             .unwrap_or_default();
-        let value = seal::open(&self.kms, &sealed)
-            .await
-            .map_err(|e| format!("{key} does not decrypt: {e}"))?;
         let hmac_key = &self.policy.backup.hmac_key_id;
         let opened = seal::mac_of(&self.kms, hmac_key, &value)
             .await
