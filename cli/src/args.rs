@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::output::Output;
+
 #[derive(Parser)]
 #[command(
     name = "axiom-ops",
@@ -14,6 +16,10 @@ use clap::{Parser, Subcommand};
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The result as JSON (for a program) or as text (for a person; the default but for
+    /// `invoke` and `events`, whose results are JSON documents).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Output>,
 }
 
 #[derive(Subcommand)]
@@ -56,7 +62,7 @@ pub(crate) enum Command {
     Ledger {
         /// cluster/service, e.g. axiomcore-production/api
         target: String,
-        /// Print the ledger items as JSON instead.
+        /// The same as --output json.
         #[arg(long)]
         json: bool,
     },
@@ -90,14 +96,14 @@ pub(crate) enum Command {
     /// What automation is doing: open incidents (target, since, alarms, actions, circuit),
     /// active pauses, the maintenance window's state.
     Incidents {
-        /// Print JSON instead.
+        /// The same as --output json.
         #[arg(long)]
         json: bool,
     },
     /// What there is to restore: every backup in the backup bucket (OPS_BACKUP_BUCKET), with its
     /// source, when it was taken and of which version.
     Backups {
-        /// Print JSON instead.
+        /// The same as --output json.
         #[arg(long)]
         json: bool,
     },
@@ -184,7 +190,7 @@ pub(crate) enum PolicyCommand {
     /// The policy in effect: allowlist, guards, rules, databases, backups.
     Show {
         file: Option<String>,
-        /// Print JSON instead.
+        /// The same as --output json.
         #[arg(long)]
         json: bool,
     },
@@ -210,7 +216,7 @@ pub(crate) enum DrillCommand {
     },
     /// The newest drill, from the ledger.
     Status {
-        /// Print JSON instead.
+        /// The same as --output json.
         #[arg(long)]
         json: bool,
     },

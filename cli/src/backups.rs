@@ -22,6 +22,8 @@ use axiom_ops::runtime::Config;
 use serde_json::{json, Value};
 
 use crate::control::{self, caller_now};
+use crate::output::Output;
+use crate::text::Table;
 
 struct Ports {
     config: Config,
@@ -71,8 +73,9 @@ fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
-    print!("{question} [y/N] ");
-    std::io::stdout().flush()?;
+    // The question on stderr: stdout holds only the result (`--output json` stays parseable).
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -82,7 +85,7 @@ fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     }
 }
 
-pub async fn list(json_out: bool) -> anyhow::Result<()> {
+pub async fn list(out: Output) -> anyhow::Result<()> {
     let p = ports().await?;
     let mut rows = Vec::new();
     for prefix in ["config/", "secrets/"] {
@@ -102,36 +105,33 @@ pub async fn list(json_out: bool) -> anyhow::Result<()> {
             }));
         }
     }
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&Value::Array(rows))?);
-        return Ok(());
-    }
-    if rows.is_empty() {
-        println!("no backups in s3://{} yet", p.vault.bucket());
-        return Ok(());
-    }
-    let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or("").to_owned();
-    let width = |k: &str| rows.iter().map(|r| cell(r, k).len()).max().unwrap_or(0);
-    let (ws, wv) = (width("source").max(6), width("version_id").clamp(7, 34));
-    println!(
-        "{:<20}  {:<ws$}  {:<wv$}  BACKUP",
-        "TAKEN", "SOURCE", "VERSION"
-    );
-    for r in &rows {
-        let taken = cell(r, "taken").replace('T', " ").replace("+00:00", "Z");
-        let mut version = cell(r, "version_id");
-        version.truncate(wv);
-        println!(
-            "{taken:<20}  {:<ws$}  {version:<wv$}  {}",
-            cell(r, "source"),
-            cell(r, "backup")
-        );
-    }
-    println!("\nrestore with: axiom-ops restore config|secret <BACKUP>");
-    Ok(())
+    let doc = Value::Array(rows);
+    out.print(&doc, || {
+        let rows = doc.as_array().map(Vec::as_slice).unwrap_or_default();
+        if rows.is_empty() {
+            return format!("no backups in s3://{} yet\n", p.vault.bucket());
+        }
+        let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or("").to_owned();
+        // The backup's name, which `restore` takes, on a line of its own: never cut.
+        let mut t = Table::new(&["TAKEN", "SOURCE", "VERSION"]);
+        for r in rows {
+            let mut version = cell(r, "version_id");
+            version.truncate(34);
+            t.row(vec![
+                cell(r, "taken").replace('T', " ").replace("+00:00", "Z"),
+                cell(r, "source"),
+                version,
+            ])
+            .note(cell(r, "backup"));
+        }
+        format!(
+            "{}\nrestore with: axiom-ops restore config|secret <BACKUP> (the indented names)\n",
+            t.render(usize::MAX)
+        )
+    })
 }
 
-pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
+pub async fn config(given: &str, to: &str, yes: bool, output: Output) -> anyhow::Result<()> {
     let p = ports().await?;
     let key = given_key(&p, given)?;
     let bytes = restore::read_config(&p.vault, &key)
@@ -181,8 +181,7 @@ pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow!(e))?;
-        println!("{}", serde_json::to_string_pretty(&details)?);
-        return Ok(());
+        return output.print_doc(&details);
     }
     let path = std::path::Path::new(to);
     if path.exists() {
@@ -217,11 +216,10 @@ pub async fn config(given: &str, to: &str, yes: bool) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow!(e))?;
-    println!("{details}");
-    Ok(())
+    output.print_doc(&details)
 }
 
-pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
+pub async fn secret(given: &str, yes: bool, out: Output) -> anyhow::Result<()> {
     let p = ports().await?;
     let key = given_key(&p, given)?;
     let keys = KmsKeys::new(&aws_sdk_kms::Client::new(&p.sdk), Budget::unbounded());
@@ -233,11 +231,13 @@ pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow!(e))?;
     if plan.current {
-        println!(
-            "secret {} already holds the value of {key} (version {}): nothing to do",
-            plan.secret, plan.live_version
-        );
-        return Ok(());
+        let doc = json!({ "secret": plan.secret, "backup": key, "live_version": plan.live_version, "restored": false, "note": "nothing to do: the secret already holds the backup's value" });
+        return out.print(&doc, || {
+            format!(
+                "secret {} already holds the value of {key} (version {}): nothing to do\n",
+                plan.secret, plan.live_version
+            )
+        });
     }
     let by = caller_now().await?;
     confirm(
@@ -268,8 +268,7 @@ pub async fn secret(given: &str, yes: bool) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow!(e))?;
-    println!("{}", serde_json::to_string_pretty(&details)?);
-    Ok(())
+    out.print_doc(&details)
 }
 
 pub async fn db(
@@ -277,6 +276,7 @@ pub async fn db(
     new_id: &str,
     class: Option<&str>,
     poll: Duration,
+    out: Output,
 ) -> anyhow::Result<()> {
     let p = ports().await?;
     let rds = RdsSnapshots::new(&aws_sdk_rds::Client::new(&p.sdk), Budget::unbounded());
@@ -327,11 +327,8 @@ pub async fn db(
             last = i.status.clone();
         }
         if i.status == "available" {
-            println!(
-                "{}",
-                json!({ "instance": new_id, "status": i.status, "endpoint": i.endpoint, "seconds": started.elapsed().as_secs() })
-            );
-            return Ok(());
+            let doc = json!({ "instance": new_id, "status": i.status, "endpoint": i.endpoint, "seconds": started.elapsed().as_secs() });
+            return out.print_doc(&doc);
         }
         if DEAD.contains(&i.status.as_str()) {
             bail!("{new_id} is {}: the restore failed (the instance is left for you to inspect or delete)", i.status)

@@ -15,6 +15,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::config_with_ledger;
+use crate::output::Output;
 
 /// The configuration, ledger, ops topic and SDK configuration every recording command uses.
 pub(crate) struct Ports {
@@ -62,7 +63,7 @@ async fn caller(sdk: &aws_config::SdkConfig) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow!("sts:GetCallerIdentity named no ARN"))
 }
 
-pub async fn pause(which: &str, for_: &str, reason: &str) -> anyhow::Result<()> {
+pub async fn pause(which: &str, for_: &str, reason: &str, out: Output) -> anyhow::Result<()> {
     if reason.trim().is_empty() {
         anyhow::bail!("--reason must say why (it is announced and kept in the ledger)");
     }
@@ -87,32 +88,34 @@ pub async fn pause(which: &str, for_: &str, reason: &str) -> anyhow::Result<()> 
         },
     )
     .await?;
-    print_done(&done);
-    Ok(())
+    print_done(&done, out)
 }
 
-pub async fn resume(which: &str) -> anyhow::Result<()> {
+pub async fn resume(which: &str, out: Output) -> anyhow::Result<()> {
     let p = ports().await?;
     let targets = pause::targets(&p.config.policy, which)?;
     let by = caller(&p.sdk).await?;
     let done = pause::resume(&p.ledger, &p.notifier, &targets, &by, Utc::now()).await?;
-    print_done(&done);
-    Ok(())
+    print_done(&done, out)
 }
 
-/// One line per target: what was done.
-fn print_done(done: &[Value]) {
-    for d in done {
-        println!(
-            "{}: {}",
-            d["target"].as_str().unwrap_or("-"),
-            d["reason"].as_str().unwrap_or("")
-        );
-    }
+/// What was done, as the records say it, or one line per target.
+fn print_done(done: &[Value], out: Output) -> anyhow::Result<()> {
+    out.print(&Value::from(done.to_vec()), || {
+        done.iter()
+            .map(|d| {
+                format!(
+                    "{}: {}\n",
+                    d["target"].as_str().unwrap_or("-"),
+                    d["reason"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    })
 }
 
 /// Open incidents, active pauses, and the maintenance window's state.
-pub async fn incidents(as_json: bool) -> anyhow::Result<()> {
+pub async fn incidents(output: Output) -> anyhow::Result<()> {
     let p = ports().await?;
     let policy = &p.config.policy;
     let now = Utc::now();
@@ -160,12 +163,7 @@ pub async fn incidents(as_json: bool) -> anyhow::Result<()> {
         }
     }
     let out = json!({ "targets": rows, "maintenance": window });
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        print!("{}", render(&out));
-    }
-    Ok(())
+    output.print(&out, || render(&out))
 }
 
 fn render(out: &Value) -> String {

@@ -10,17 +10,19 @@ use axiom_ops::ports::Ledger;
 use axiom_ops::runtime::{Invocation, Job};
 use serde_json::json;
 
+use crate::output::Output;
+
 /// Drives today's drill in-process as its state machine does: invoke, wait what the step asks,
 /// invoke again; a step that fails after three tries switches to the clean-up loop.
-pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
+pub async fn run(dry_run: bool, yes: bool, output: Output) -> anyhow::Result<()> {
     let app = axiom_ops::runtime::from_env::<DrillApp>().await?;
     if !dry_run && !yes {
         let class = &app.config.policy.restore_drill.instance_class;
-        print!(
+        eprint!(
             "The drill restores the newest snapshot to a new {class} instance for up to {} and deletes it afterwards. Run it now? [y/N] ",
             humantime::format_duration(app.config.policy.restore_drill.give_up_after)
         );
-        std::io::stdout().flush()?;
+        std::io::stderr().flush()?;
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -38,12 +40,12 @@ pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
             // As the state machine: a step twice more, then the clean-up loop, ten tries.
             Err(e) if failures < if aborting { 10 } else { 2 } => {
                 failures += 1;
-                println!("  step failed ({e}): trying again");
+                eprintln!("  step failed ({e}): trying again");
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 continue;
             }
             Err(e) if !aborting => {
-                println!("  step failed ({e}): cleaning up");
+                eprintln!("  step failed ({e}): cleaning up");
                 payload["abort"] = json!(true);
                 payload["error"] = json!({ "Error": "DrillStepFailed", "Cause": e.to_string() });
                 failures = 0;
@@ -57,28 +59,32 @@ pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
         failures = 0;
         let phase = out["phase"].as_str().unwrap_or("").to_owned();
         if phase != last_phase && !phase.is_empty() {
-            println!("  → {phase}");
+            eprintln!("  → {phase}");
             last_phase = phase;
         }
         if out["done"] == true {
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            if !dry_run {
-                print!("{}", status_text(&app, false).await?);
+            if dry_run {
+                return output.print_doc(&out);
             }
-            return Ok(());
+            let text = status_text(&app, false).await?;
+            return output.print(&out, || text);
         }
         let wait = out["wait_seconds"].as_u64().unwrap_or(0);
         if wait > 0 {
-            println!("    {last_phase}: waiting {wait} s");
+            eprintln!("    {last_phase}: waiting {wait} s");
         }
         tokio::time::sleep(Duration::from_secs(wait)).await;
         payload = out;
     }
 }
 
-pub async fn status(json_out: bool) -> anyhow::Result<()> {
+pub async fn status(output: Output) -> anyhow::Result<()> {
     let app = axiom_ops::runtime::from_env::<DrillApp>().await?;
-    print!("{}", status_text(&app, json_out).await?);
+    let text = status_text(&app, output == Output::Json).await?;
+    match output {
+        Output::Json => print!("{text}"),
+        Output::Table => print!("{}", crate::text::fit(&text, crate::text::width())),
+    }
     Ok(())
 }
 

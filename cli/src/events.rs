@@ -4,8 +4,10 @@
 
 use anyhow::{anyhow, bail};
 use axiom_ops::model::parse_time;
-use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::output::Output;
 
 macro_rules! samples {
     ($($name:literal),* $(,)?) => {
@@ -46,12 +48,14 @@ const SAMPLES: &[(&str, &str)] = samples![
     "sns-metric-math-alarm",
 ];
 
-pub fn run(shape: Option<&str>, now: bool) -> anyhow::Result<()> {
+/// `output`: the list of samples as text (a name a line) or JSON; a sample is always JSON (it is
+/// the event itself), unless `--output table` asks to read it as a table.
+pub fn run(shape: Option<&str>, now: bool, output: Option<Output>) -> anyhow::Result<()> {
     let Some(shape) = shape else {
-        for (name, _) in SAMPLES {
-            println!("{name}");
-        }
-        return Ok(());
+        let names: Vec<&str> = SAMPLES.iter().map(|(n, _)| *n).collect();
+        return output.unwrap_or(Output::Table).print(&json!(names), || {
+            names.iter().map(|n| format!("{n}\n")).collect()
+        });
     };
     let shape = shape.trim_end_matches(".json");
     let Some((_, text)) = SAMPLES.iter().find(|(n, _)| *n == shape) else {
@@ -78,12 +82,11 @@ pub fn run(shape: Option<&str>, now: bool) -> anyhow::Result<()> {
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&v)?);
-    Ok(())
+    output.unwrap_or(Output::Json).print_doc(&v)
 }
 
 /// The latest timestamp anywhere in `v` (SNS's `Message` is JSON in a string: looked into).
-fn newest(v: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn newest(v: &Value) -> Option<DateTime<Utc>> {
     match v {
         Value::String(s) => parse_time(s).or_else(|| {
             serde_json::from_str::<Value>(s)
@@ -97,8 +100,9 @@ fn newest(v: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Every timestamp moved by `by`, each written as it was (`+0000`, `Z`, with or without millis).
-fn shift(v: &mut Value, by: Duration) {
+/// Every timestamp moved by `by`, each written as it was (`+0000`, `Z`, with or without millis),
+/// those in an alarm's reason too (its datapoints' times, a composite's "at Friday 20 November").
+pub(crate) fn shift(v: &mut Value, by: Duration) {
     match v {
         Value::String(s) => {
             if let Some(t) = parse_time(s) {
@@ -114,11 +118,47 @@ fn shift(v: &mut Value, by: Duration) {
                     shift(&mut inner, by);
                     *s = inner.to_string();
                 }
+            } else {
+                *s = shift_prose(s, by);
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| shift(x, by)),
         Value::Object(o) => o.values_mut().for_each(|x| shift(x, by)),
         _ => {}
+    }
+}
+
+/// The times CloudWatch writes into a state reason: a datapoint's `(20/11/26 02:59:00)` and a
+/// composite's `at Friday 20 November, 2026 08:40:20 UTC`, moved by `by`.
+fn shift_prose(s: &str, by: Duration) -> String {
+    const DATAPOINT: &str = "%d/%m/%y %H:%M:%S";
+    const SPELLED: &str = "%A %d %B, %Y %H:%M:%S";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let moved = rest
+            .get(..17)
+            .and_then(|t| NaiveDateTime::parse_from_str(t, DATAPOINT).ok())
+            .map(|t| (t.and_utc() + by).format(DATAPOINT).to_string());
+        if let Some(m) = moved {
+            out.push_str(&m);
+            rest = &rest[17..];
+        }
+    }
+    out.push_str(rest);
+    let (Some(at), Some(utc)) = (out.find(" at "), out.rfind(" UTC")) else {
+        return out;
+    };
+    match NaiveDateTime::parse_from_str(out.get(at + 4..utc).unwrap_or(""), SPELLED) {
+        Ok(t) if at + 4 < utc => format!(
+            "{}{}{}",
+            &out[..at + 4],
+            (t.and_utc() + by).format("%A %-d %B, %Y %H:%M:%S"),
+            &out[utc..]
+        ),
+        _ => out,
     }
 }
 
@@ -163,5 +203,30 @@ mod tests {
             .expect("state time");
         assert!((after - state).num_seconds() < 3600, "{state} vs {after}");
         assert!(!v.to_string().contains("2026-11-20"), "{v}");
+        // The datapoints' times in the reason moved too.
+        assert!(!v.to_string().contains("(20/11/26 "), "{v}");
+    }
+
+    #[test]
+    fn the_times_in_a_reason_move_with_it() {
+        let by = Duration::days(7) + Duration::minutes(1);
+        assert_eq!(
+            shift_prose(
+                "2 datapoints [96.07 (20/11/26 02:59:00), 93.4 (20/11/26 02:54:00)] (min",
+                by
+            ),
+            "2 datapoints [96.07 (27/11/26 03:00:00), 93.4 (27/11/26 02:55:00)] (min"
+        );
+        assert_eq!(
+            shift_prose(
+                "x transitioned to ALARM at Friday 20 November, 2026 08:40:20 UTC",
+                by
+            ),
+            "x transitioned to ALARM at Friday 27 November, 2026 08:41:20 UTC"
+        );
+        // Nothing that is not such a time is touched.
+        for s in ["(min 2)", "a (b) at noon UTC", "(", "at  UTC", ""] {
+            assert_eq!(shift_prose(s, by), s);
+        }
     }
 }

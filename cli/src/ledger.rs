@@ -9,8 +9,10 @@ use axiom_ops::remediate::state::target_pk;
 use serde_json::Value;
 
 use crate::config_with_ledger;
+use crate::output::Output;
+use crate::text::Table;
 
-pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
+pub async fn show(target: &str, out: Output) -> anyhow::Result<()> {
     let target =
         Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
     let config = config_with_ledger()?;
@@ -28,13 +30,8 @@ pub async fn show(target: &str, json: bool) -> anyhow::Result<()> {
         .history(&target_pk(&target))
         .await
         .context("reading the ledger")?;
-    if json {
-        let out = serde_json::json!({ "target": target.to_string(), "state": state.state, "decisions": history });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    print!("{}", render(&target, &state.state, &history));
-    Ok(())
+    let doc = serde_json::json!({ "target": target.to_string(), "state": state.state, "decisions": history });
+    out.print(&doc, || render(&target, &state.state, &history))
 }
 
 pub fn render(
@@ -59,10 +56,15 @@ pub fn render(
         out.push_str("no decisions recorded\n");
         return out;
     }
-    out.push_str(&format!(
-        "\n{:<20} {:<36} {:<6} {:<10} {:<10} {:<5} {:<8} {}\n",
-        "handled (UTC)", "alarm", "state", "action", "outcome", "sev", "desired", "why"
-    ));
+    let mut table = Table::new(&[
+        "handled (UTC)",
+        "alarm",
+        "state",
+        "action",
+        "outcome",
+        "sev",
+        "desired",
+    ]);
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
     for h in history {
         let desired = match (
@@ -79,8 +81,7 @@ pub fn render(
         } else {
             ""
         };
-        out.push_str(&format!(
-            "{:<20} {:<36} {:<6} {:<10} {:<10} {:<5} {:<8} {}{dry}\n",
+        table.row(vec![
             at.get(..19).unwrap_or(&at).replace('T', " "),
             s(h, "alarm"),
             s(h, "state"),
@@ -88,13 +89,17 @@ pub fn render(
             s(h, "outcome"),
             s(h, "severity"),
             desired,
-            s(h, "reason"),
-        ));
+        ]);
+        // The reason under its row: a line of its own, cut to the terminal's width.
+        let mut note = format!("{}{dry}", s(h, "reason"));
         if let Some(story) = h.get("closed_incident").and_then(Value::as_str) {
             for line in story.lines() {
-                out.push_str(&format!("    {line}\n"));
+                note.push_str(&format!("\n  {line}"));
             }
         }
+        table.note(note);
     }
+    out.push('\n');
+    out.push_str(&table.render(usize::MAX));
     out
 }

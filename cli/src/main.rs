@@ -9,9 +9,11 @@ mod drill;
 mod events;
 mod ledger;
 mod maintenance;
+mod output;
 mod policy;
 mod postmortem;
 mod snapshots;
+mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ use args::{
 };
 use axiom_ops::runtime::Config;
 use clap::Parser;
+use output::Output;
 use {
     axiom_ops::remediate::App,
     axiom_ops::runtime::{Invocation, Job},
@@ -31,33 +34,41 @@ use {
 async fn main() -> ExitCode {
     axiom_ops::runtime::telemetry::init_cli();
     let cli = Cli::parse();
+    let asked = cli.output;
+    // A person's view by default; a record (what a function or a restore did) as JSON, as the
+    // AWS CLI prints it. `--output` chooses either for any command.
+    let view = |json: bool| Output::pick(asked, json, Output::Table);
+    let record = Output::pick(asked, false, Output::Json);
     let result = match cli.command {
         Command::Invoke {
             function,
             event,
             dry_run,
             no_notify,
-        } => invoke(&function, &event, dry_run, no_notify).await,
-        Command::Ledger { target, json } => ledger::show(&target, json).await,
+        } => invoke(&function, &event, dry_run, no_notify, record).await,
+        Command::Ledger { target, json } => ledger::show(&target, view(json)).await,
         Command::Pause {
             target,
             for_,
             reason,
-        } => control::pause(&target, &for_, &reason).await,
-        Command::Resume { target } => control::resume(&target).await,
-        Command::Incidents { json } => control::incidents(json).await,
+        } => control::pause(&target, &for_, &reason, view(false)).await,
+        Command::Resume { target } => control::resume(&target, view(false)).await,
+        Command::Incidents { json } => control::incidents(view(json)).await,
         Command::Postmortem { target, incident } => {
-            postmortem::show(&target, incident.as_deref()).await
+            postmortem::show(&target, incident.as_deref(), view(false)).await
         }
-        Command::Snapshot { database } => snapshots::manual(&database).await,
-        Command::Backups { json } => backups::list(json).await,
+        Command::Snapshot { database } => snapshots::manual(&database, record).await,
+        Command::Backups { json } => backups::list(view(json)).await,
         Command::Policy {
             what: PolicyCommand::Validate { file },
-        } => policy::validate(file.as_deref()),
+        } => policy::validate(file.as_deref(), view(false)),
         Command::Policy {
             what: PolicyCommand::Show { file, json },
-        } => policy::show(file.as_deref(), json),
-        Command::Events { shape, now } => events::run(shape.as_deref(), now),
+        } => policy::show(file.as_deref(), view(json)),
+        Command::Events { shape, now } => events::run(shape.as_deref(), now, asked),
+        Command::Completions { .. } | Command::Demo if asked.is_some() => Err(anyhow::anyhow!(
+            "--output has no meaning here: completions print a shell script, the demo a story"
+        )),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -70,7 +81,7 @@ async fn main() -> ExitCode {
         #[cfg(feature = "demo")]
         Command::Emulator {
             what: EmulatorCommand::Up,
-        } => demo::emulator_up().await,
+        } => demo::emulator_up(view(false)).await,
         #[cfg(not(feature = "demo"))]
         Command::Emulator {
             what: EmulatorCommand::Up,
@@ -79,16 +90,16 @@ async fn main() -> ExitCode {
         )),
         Command::Drill {
             what: DrillCommand::Run { dry_run, yes },
-        } => drill::run(dry_run, yes).await,
+        } => drill::run(dry_run, yes, record).await,
         Command::Drill {
             what: DrillCommand::Status { json },
-        } => drill::status(json).await,
+        } => drill::status(view(json)).await,
         Command::Restore {
             what: RestoreCommand::Config { backup, to, yes },
-        } => backups::config(&backup, &to, yes).await,
+        } => backups::config(&backup, &to, yes, record).await,
         Command::Restore {
             what: RestoreCommand::Secret { backup, yes },
-        } => backups::secret(&backup, yes).await,
+        } => backups::secret(&backup, yes, record).await,
         Command::Restore {
             what:
                 RestoreCommand::Db {
@@ -102,22 +113,25 @@ async fn main() -> ExitCode {
                 &as_,
                 class.as_deref(),
                 std::time::Duration::from_secs(15),
+                record,
             )
             .await
         }
-        Command::Retention { database, plan } => snapshots::retention(&database, plan).await,
+        Command::Retention { database, plan } => {
+            snapshots::retention(&database, plan, view(false)).await
+        }
         Command::Maintenance {
             what: MaintenanceCommand::Run { dry_run, yes },
-        } => maintenance::run(dry_run, yes).await,
+        } => maintenance::run(dry_run, yes, view(false)).await,
         Command::Maintenance {
             what: MaintenanceCommand::Abort,
         } => match control::caller_now().await {
-            Ok(by) => maintenance::abort(&by).await,
+            Ok(by) => maintenance::abort(&by, view(false)).await,
             Err(e) => Err(e),
         },
         Command::Maintenance {
             what: MaintenanceCommand::Status,
-        } => maintenance::status().await,
+        } => maintenance::status(view(false)).await,
         #[cfg(feature = "demo")]
         Command::Demo => demo::run().await,
         #[cfg(not(feature = "demo"))]
@@ -142,6 +156,7 @@ async fn invoke(
     event: &PathBuf,
     dry_run: bool,
     no_notify: bool,
+    out: Output,
 ) -> anyhow::Result<()> {
     // `-` reads the event from standard input, as the AWS CLI's `file://-` habit.
     let text = if event.as_os_str() == "-" {
@@ -170,8 +185,7 @@ async fn invoke(
             "unknown function {other:?}: expected remediate, snapshot, backup, drill, maintenance or certwatch"
         ),
     };
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(())
+    out.print_doc(&report)
 }
 
 /// One invocation of `J`'s real handler, in-process, bounded as Lambda would bound it.

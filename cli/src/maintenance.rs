@@ -3,7 +3,8 @@
 use axiom_ops::runtime::Job;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use crate::output::Output;
+use anyhow::Context;
 use axiom_ops::maintenance::window::Window;
 use axiom_ops::maintenance::{is_window_day, next_window, report_text, MaintenanceApp, PK};
 use axiom_ops::ports::Ledger;
@@ -25,14 +26,14 @@ async fn drive_from(app: &MaintenanceApp, first: Value, dry_run: bool) -> anyhow
         let out = match app.handle(&payload, &inv, dry_run).await {
             Ok(out) => out,
             Err(e) => {
-                println!("  step failed ({e}): rolling back");
+                eprintln!("  step failed ({e}): rolling back");
                 payload = json!({ "rollback": true, "window": payload.get("window").cloned().unwrap_or(Value::Null), "dry_run": dry_run });
                 continue;
             }
         };
         let phase = out["phase"].as_str().unwrap_or("").to_owned();
         if phase != last_phase {
-            println!("  → {phase}");
+            eprintln!("  → {phase}");
             last_phase = phase;
         }
         if out["done"] == true {
@@ -41,22 +42,22 @@ async fn drive_from(app: &MaintenanceApp, first: Value, dry_run: bool) -> anyhow
         let wait = out["wait_seconds"].as_u64().unwrap_or(0);
         if wait > 0 {
             // Never silent for minutes: every wait (a health try, a poll) is said.
-            println!("    {last_phase}: waiting {wait} s");
+            eprintln!("    {last_phase}: waiting {wait} s");
         }
         tokio::time::sleep(Duration::from_secs(wait)).await;
         payload = out;
     }
 }
 
-pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
+pub async fn run(dry_run: bool, yes: bool, output: Output) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     if !dry_run && !yes && !is_window_day(now) {
-        print!(
+        eprint!(
             "Today is not a maintenance window day (the next is {}). Maintenance mode goes on and the services are scaled down. Run the window now? [y/N] ",
             next_window(now).format("%Y-%m-%d %H:%MZ")
         );
         use std::io::Write;
-        std::io::stdout().flush()?;
+        std::io::stderr().flush()?;
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -64,24 +65,23 @@ pub async fn run(dry_run: bool, yes: bool) -> anyhow::Result<()> {
         }
     }
     let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
-    println!(
+    eprintln!(
         "maintenance window{}:",
         if dry_run { " (dry run)" } else { "" }
     );
     let out = drive(&app, dry_run).await?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    print!("{}", status_text(&app).await?);
-    Ok(())
+    let text = status_text(&app).await?;
+    output.print(&out, || text)
 }
 
 /// Rolls back the live window in progress through the same rollback path the state machine
 /// takes, announced; says so when there is none.
-pub async fn abort(by: &str) -> anyhow::Result<()> {
+pub async fn abort(by: &str, output: Output) -> anyhow::Result<()> {
     let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
     let Some(w) = live_window(&app).await? else {
         anyhow::bail!("no live maintenance window in progress: nothing to abort");
     };
-    println!("aborting maintenance window {}: rolling back", w.id);
+    eprintln!("aborting maintenance window {}: rolling back", w.id);
     let first = json!({
         "window": w.id,
         "dry_run": false,
@@ -89,9 +89,8 @@ pub async fn abort(by: &str) -> anyhow::Result<()> {
         "error": { "Error": "Aborted", "Cause": format!("aborted from the command line by {by}") },
     });
     let out = drive_from(&app, first, false).await?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    print!("{}", status_text(&app).await?);
-    Ok(())
+    let text = status_text(&app).await?;
+    output.print(&out, || text)
 }
 
 async fn live_window(app: &MaintenanceApp) -> anyhow::Result<Option<Window>> {
@@ -110,14 +109,15 @@ async fn live_window(app: &MaintenanceApp) -> anyhow::Result<Option<Window>> {
     Ok((!w.phase.is_final()).then_some(w))
 }
 
-pub async fn status() -> anyhow::Result<()> {
+pub async fn status(output: Output) -> anyhow::Result<()> {
     let app = axiom_ops::runtime::from_env::<MaintenanceApp>().await?;
-    print!("{}", status_text(&app).await?);
-    Ok(())
+    let doc = latest(&app).await?.unwrap_or(Value::Null);
+    let text = status_text(&app).await?;
+    output.print(&doc, || text)
 }
 
-/// The current or last window: live ones first, else the last dry run.
-pub async fn status_text(app: &MaintenanceApp) -> anyhow::Result<String> {
+/// The current or last window's record: live ones first, else the last dry run.
+async fn latest(app: &MaintenanceApp) -> anyhow::Result<Option<Value>> {
     let ledger = app.ledger();
     let keys = ledger
         .keys(PK, "window#")
@@ -129,12 +129,16 @@ pub async fn status_text(app: &MaintenanceApp) -> anyhow::Result<String> {
         .find(|k| !k.ends_with("#dry_run"))
         .or(keys.last())
     else {
+        return Ok(None);
+    };
+    Ok(ledger.get_doc(PK, sk).await?.map(|(doc, _)| doc))
+}
+
+/// The current or last window, step by step.
+pub async fn status_text(app: &MaintenanceApp) -> anyhow::Result<String> {
+    let Some(doc) = latest(app).await? else {
         return Ok("no maintenance window recorded\n".into());
     };
-    let (doc, _) = ledger
-        .get_doc(PK, sk)
-        .await?
-        .ok_or_else(|| anyhow!("{sk} vanished"))?;
     let w: Window = serde_json::from_value(doc)?;
     let mut s = format!(
         "window {}: {}{}\n",

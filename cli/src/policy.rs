@@ -5,6 +5,16 @@ use anyhow::bail;
 use axiom_ops::policy::Policy;
 use serde_json::json;
 
+use crate::output::Output;
+
+/// One line of a text being built.
+macro_rules! say {
+    ($s:expr, $($fmt:tt)*) => {{
+        $s.push_str(&format!($($fmt)*));
+        $s.push('\n');
+    }};
+}
+
 /// FILE, else the policy a function would run with here: `OPS_POLICY_FILE` (else the built-in
 /// one) with the environment's overrides (`OPS_BACKUP_*_KEY_ID`), read as a cold start reads it.
 fn load(file: Option<&str>) -> (String, anyhow::Result<Policy>) {
@@ -25,19 +35,30 @@ fn load(file: Option<&str>) -> (String, anyhow::Result<Policy>) {
     (origin, policy)
 }
 
-pub fn validate(file: Option<&str>) -> anyhow::Result<()> {
+pub fn validate(file: Option<&str>, out: Output) -> anyhow::Result<()> {
     let (origin, policy) = load(file);
     match policy {
         Ok(p) => {
-            println!(
-                "{origin}: valid — {} services, {} rules, {} databases, {} objects and {} secrets backed up",
-                p.services.len(),
-                p.rules.len(),
-                p.databases.len(),
-                p.backup.objects.len(),
-                p.backup.secrets.len()
-            );
-            Ok(())
+            let doc = json!({
+                "policy": origin,
+                "valid": true,
+                "services": p.services.len(),
+                "rules": p.rules.len(),
+                "databases": p.databases.len(),
+                "backed_up_objects": p.backup.objects.len(),
+                "backed_up_secrets": p.backup.secrets.len(),
+            });
+            out.print(&doc, || {
+                format!(
+                    "{origin}: valid — {} services, {} rules, {} databases, {} objects and {} \
+                     secrets backed up\n",
+                    p.services.len(),
+                    p.rules.len(),
+                    p.databases.len(),
+                    p.backup.objects.len(),
+                    p.backup.secrets.len()
+                )
+            })
         }
         Err(e) => bail!("{e}"),
     }
@@ -47,7 +68,7 @@ fn dur(d: std::time::Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
+pub fn show(file: Option<&str>, out: Output) -> anyhow::Result<()> {
     let (origin, policy) = load(file);
     let p = policy?;
     let rules: Vec<_> = p
@@ -92,17 +113,17 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
             "rto_target": dur(p.restore_drill.rto_target),
         },
     });
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
-    }
-    println!("policy {origin}");
-    println!(
+    let mut text = String::new();
+    say!(text, "policy {origin}");
+    say!(
+        text,
         "\nallowlist: cluster {} (alarms {}*)",
-        p.cluster, p.alarm_prefix
+        p.cluster,
+        p.alarm_prefix
     );
     for s in &p.services {
-        println!(
+        say!(
+            text,
             "  {:<12} min {:<3} max {:<3} logs {}",
             s.name,
             s.min,
@@ -110,8 +131,9 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
             p.log_group(&s.name)
         );
     }
-    println!(
-        "\nguards: restart cooldown {}, scale-out cooldown {}, circuit {} restarts in {}, verify alarms {}, incident max age {}, max pause {}",
+    let guards = format!(
+        "guards: restart cooldown {}, scale-out cooldown {}, circuit {} restarts in {}, verify \
+         alarms {}, incident max age {}, max pause {}",
         dur(g.restart_cooldown),
         dur(g.scale_out_cooldown),
         g.circuit_max_restarts,
@@ -120,7 +142,12 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
         dur(g.incident_max_age),
         dur(g.max_pause)
     );
-    println!("\nrules (first match wins):");
+    say!(
+        text,
+        "\n{}",
+        crate::text::wrap(&guards, crate::text::width(), "")
+    );
+    say!(text, "\nrules (first match wins):");
     let w = p
         .rules
         .iter()
@@ -128,9 +155,12 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!(
+    say!(
+        text,
         "  {:<w$}  {:<10}  {:<4}  SEVERITY  EXTRA",
-        "ALARM", "ACTION", "BY"
+        "ALARM",
+        "ACTION",
+        "BY"
     );
     for r in &p.rules {
         let extra = [(r.rollback, "rollback"), (r.scale_up, "scale_up")]
@@ -150,12 +180,12 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
             r.action.as_str(),
             r.severity.to_string()
         );
-        println!("{}", line.trim_end());
+        say!(text, "{}", line.trim_end());
     }
     let dbs: Vec<&str> = p.databases.iter().map(|d| d.id.as_str()).collect();
-    println!("\ndatabases: {}", dbs.join(", "));
+    say!(text, "\ndatabases: {}", dbs.join(", "));
     let objects: Vec<String> = p.backup.objects.iter().map(|o| o.to_string()).collect();
-    println!(
+    let backups = format!(
         "backups: {} and secrets {} under {}; drill as {} within {}",
         objects.join(", "),
         p.backup.secrets.join(", "),
@@ -163,5 +193,10 @@ pub fn show(file: Option<&str>, json_out: bool) -> anyhow::Result<()> {
         p.restore_drill.instance_class,
         dur(p.restore_drill.rto_target)
     );
-    Ok(())
+    say!(
+        text,
+        "{}",
+        crate::text::wrap(&backups, crate::text::width(), "")
+    );
+    out.print(&doc, || text)
 }

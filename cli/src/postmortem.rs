@@ -11,9 +11,11 @@ use axiom_ops::ports::{Ledger, Reports};
 use axiom_ops::remediate::postmortem::{key, prefix, render};
 use axiom_ops::remediate::state::{target_pk, Incident};
 use axiom_ops::runtime::Config;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
+use crate::output::Output;
+
+pub async fn show(target: &str, incident: Option<&str>, out: Output) -> anyhow::Result<()> {
     let target =
         Target::parse(target).ok_or_else(|| anyhow!("{target:?} is not <cluster>/<service>"))?;
     let config = Config::from_env()?;
@@ -48,8 +50,8 @@ pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("reading s3://{bucket}/{k}"))?
             {
-                print!("{text}");
-                return Ok(());
+                let doc = json!({ "target": target.to_string(), "source": format!("s3://{bucket}/{k}"), "markdown": text });
+                return out.print_prose(&doc, &text);
             }
         }
     }
@@ -70,8 +72,9 @@ pub async fn show(target: &str, incident: Option<&str>) -> anyhow::Result<()> {
         .unwrap_or(inc.opened_at);
     let closing = s("closing").or(s("reason")).unwrap_or("-");
     eprintln!("(not in the reports bucket: rendered from the ledger)");
-    print!("{}", render(inc, &target, resolved, closing));
-    Ok(())
+    let text = render(inc, &target, resolved, closing);
+    let doc = json!({ "target": target.to_string(), "incident": inc.id, "source": "ledger", "markdown": text });
+    out.print_prose(&doc, &text)
 }
 
 /// Every closed incident of `target` the ledger keeps, oldest first, with its closing record.

@@ -3,7 +3,9 @@
 use anyhow::{anyhow, bail, Context};
 use axiom_ops::adapters::rds::RdsSnapshots;
 use axiom_ops::adapters::sdk::{config as sdk_config, Budget};
-use axiom_ops::retention::{deletions, plan};
+use axiom_ops::retention::{deletions, plan, Verdict};
+
+use crate::output::Output;
 use axiom_ops::runtime::Config;
 use chrono::Utc;
 use {axiom_ops::model::Created, axiom_ops::ports::Databases, axiom_ops::ports::Snapshots};
@@ -21,7 +23,7 @@ fn database<'p>(policy: &'p Policy, id: &str) -> anyhow::Result<&'p Database> {
 
 /// The guide's on-demand snapshot: `axiomcore-manual-YYYYMMDD-HHMMSS`. Not tagged as managed, so
 /// retention never deletes it.
-pub async fn manual(db_id: &str) -> anyhow::Result<()> {
+pub async fn manual(db_id: &str, out: Output) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let db = database(&config.policy, db_id)?;
     let rds = RdsSnapshots::new(
@@ -37,14 +39,17 @@ pub async fn manual(db_id: &str) -> anyhow::Result<()> {
         .create(db, &id, &tags)
         .await
         .map_err(|e| anyhow!(e.message))?;
-    println!(
-        "{}",
-        serde_json::json!({ "database": db_id, "snapshot": id, "created": created == Created::New })
-    );
-    Ok(())
+    let new = created == Created::New;
+    let doc = serde_json::json!({ "database": db_id, "snapshot": id, "created": new });
+    out.print(&doc, || {
+        format!(
+            "{id} of {db_id}: {}\n",
+            if new { "creating" } else { "already there" }
+        )
+    })
 }
 
-pub async fn retention(db_id: &str, plan_only: bool) -> anyhow::Result<()> {
+pub async fn retention(db_id: &str, plan_only: bool, out: Output) -> anyhow::Result<()> {
     if !plan_only {
         bail!("retention runs inside the scheduled snapshot job; `--plan` shows what it would keep and delete");
     }
@@ -55,12 +60,16 @@ pub async fn retention(db_id: &str, plan_only: bool) -> anyhow::Result<()> {
         Budget::unbounded(),
     );
     let snaps = rds.list_managed(db).await.context("listing snapshots")?;
-    print!("{}", render_plan(&config.policy, &snaps));
-    Ok(())
+    out.print(&plan_doc(&config.policy, &snaps), || {
+        render_plan(&config.policy, &snaps)
+    })
 }
 
-/// Every managed snapshot, what retention would do with it, and which rule keeps it.
-pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> String {
+/// Retention's verdict on every available managed snapshot, and which are deleted this run.
+fn verdicts(
+    policy: &Policy,
+    snaps: &[axiom_ops::model::SnapInfo],
+) -> (Vec<Verdict>, Vec<String>, usize) {
     let sp = &policy.snapshots;
     let verdicts = plan(
         &axiom_ops::snapshot::candidates(snaps),
@@ -68,6 +77,51 @@ pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> Str
         Utc::now(),
     );
     let (doomed, deferred) = deletions(&verdicts, sp.max_deletions);
+    let doomed = doomed.iter().map(|d| d.id.clone()).collect();
+    (verdicts, doomed, deferred)
+}
+
+fn verdict_of(v: &Verdict, doomed: &[String]) -> &'static str {
+    if v.keep() {
+        "keep"
+    } else if doomed.contains(&v.id) {
+        "delete"
+    } else {
+        "deferred"
+    }
+}
+
+/// The plan as JSON: the rules, and each snapshot's verdict and the rules that keep it.
+fn plan_doc(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> serde_json::Value {
+    let (verdicts, doomed, deferred) = verdicts(policy, snaps);
+    let k = &policy.snapshots.keep;
+    let mut rows: Vec<serde_json::Value> = verdicts
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "snapshot": v.id,
+                "created": v.created.to_rfc3339(),
+                "verdict": verdict_of(v, &doomed),
+                "kept_by": v.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    rows.extend(snaps.iter().filter(|s| s.status != "available").map(|s| {
+        serde_json::json!({ "snapshot": s.id, "created": null, "verdict": "keep", "kept_by": [], "status": s.status })
+    }));
+    serde_json::json!({
+        "keep": { "last": k.last, "hourly": k.hourly, "daily": k.daily, "weekly": k.weekly,
+                  "monthly": k.monthly, "yearly": k.yearly, "within": k.within.map(|w| w.to_string()) },
+        "max_deletions": policy.snapshots.max_deletions,
+        "snapshots": rows,
+        "deferred": deferred,
+    })
+}
+
+/// Every managed snapshot, what retention would do with it, and which rule keeps it.
+pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> String {
+    let sp = &policy.snapshots;
+    let (verdicts, doomed, deferred) = verdicts(policy, snaps);
     let k = &sp.keep;
     let mut out = format!(
         "policy: keep last {} hourly {} daily {} weekly {} monthly {} yearly {}{}; at most {} deletions a run\n\n",
@@ -85,13 +139,7 @@ pub fn render_plan(policy: &Policy, snaps: &[axiom_ops::model::SnapInfo]) -> Str
         "snapshot", "created (UTC)", "verdict", "kept by"
     ));
     for v in &verdicts {
-        let verdict = if v.keep() {
-            "keep"
-        } else if doomed.iter().any(|d| d.id == v.id) {
-            "delete"
-        } else {
-            "deferred"
-        };
+        let verdict = verdict_of(v, &doomed);
         let why: Vec<&str> = v.reasons.iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
             "{:<48} {:<20} {:<8} {}\n",

@@ -75,6 +75,62 @@ fn policy_validate_names_a_bad_field_and_show_prints_the_rules() -> TestResult {
     Ok(())
 }
 
+/// `--output json|table` on any command: JSON a program parses, text a person reads; where
+/// it has no meaning (a shell script, the demo's story), a clear error.
+#[test]
+fn output_json_or_table_on_every_command() -> TestResult {
+    let json =
+        |args: &[&str]| -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+            let mut all = args.to_vec();
+            all.extend(["--output", "json"]);
+            let o = cli(&all, &[], None)?;
+            assert!(o.status.success(), "{args:?}: {}", text(&o));
+            Ok(serde_json::from_slice(&o.stdout)?)
+        };
+    assert_eq!(json(&["policy", "validate"])?["valid"], true);
+    assert_eq!(
+        json(&["policy", "show"])?["cluster"],
+        "axiomcore-production"
+    );
+    let names = json(&["events"])?;
+    assert!(names.as_array().is_some_and(|n| n.len() > 20), "{names}");
+    let sample = json(&["events", "lambda-metric-alarm"])?;
+    assert_eq!(sample["alarmData"]["state"]["value"], "ALARM");
+
+    // The same sample for a person: its fields under their keys, every line within 100 columns.
+    let o = cli(
+        &["events", "lambda-metric-alarm", "--output", "table"],
+        &[],
+        None,
+    )?;
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && t.contains("alarmData:") && t.contains("ALARM"),
+        "{t}"
+    );
+    assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+    let o = cli(&["policy", "validate", "--output", "table"], &[], None)?;
+    assert!(text(&o).contains("(built-in): valid"), "{}", text(&o));
+
+    for args in [&["completions", "bash"][..], &["demo"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let o = cli(&all, &[], None)?;
+        assert!(
+            !o.status.success() && text(&o).contains("--output has no meaning here"),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
+    let o = cli(&["policy", "show", "--output", "yaml"], &[], None)?;
+    assert!(
+        !o.status.success() && text(&o).contains("possible values: json, table"),
+        "{}",
+        text(&o)
+    );
+    Ok(())
+}
+
 #[test]
 fn typos_get_suggestions_and_nothing_is_colored_when_piped() -> TestResult {
     let o = cli(&["ledgr"], &[], None)?;
@@ -177,5 +233,53 @@ fn emulator_up_prints_exports_that_invoke_works_against() -> TestResult {
     assert_eq!(v["sources"][0]["outcome"], "stored", "{v}");
     assert!(incidents.status.success(), "{}", text(&incidents));
     assert!(stopped.success(), "Ctrl-C stops it cleanly");
+    Ok(())
+}
+
+/// `make demo | cat`, as a person reads it: every line fits 100 columns, no escape codes, a
+/// repeated warning said once, one clock for the story, and a closing summary.
+#[cfg(feature = "demo")]
+#[test]
+fn the_demo_reads_on_a_100_column_pipe() -> TestResult {
+    let o = Command::new(BIN)
+        .arg("demo")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdin(Stdio::null())
+        .output()?;
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{out}{err}");
+    for line in out.lines().chain(err.lines()) {
+        assert!(line.chars().count() <= 100, "over 100 columns: {line:?}");
+        assert!(!line.contains('\u{1b}'), "an escape code: {line:?}");
+    }
+    let mut said = std::collections::HashSet::new();
+    for line in err.lines().filter(|l| l.starts_with("axiom-ops: warning")) {
+        assert!(said.insert(line), "said twice: {line}");
+    }
+    // One clock: the samples' own day (2026-11-20) never shows; the story's times are today's.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        !out.contains("2026-11-20T") && !out.contains("20/11/26"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{today} ")), "{out}");
+    assert!(
+        out.contains("restart suppressed") && out.contains("(cooldown 10m)"),
+        "{out}"
+    );
+    let summary = out
+        .split("What happened")
+        .nth(1)
+        .ok_or("no closing summary")?;
+    assert!(summary.contains("each handled once"), "{summary}");
+    assert!(
+        summary.contains("api 3→5→3 tasks and restarted once"),
+        "{summary}"
+    );
     Ok(())
 }

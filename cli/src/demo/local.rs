@@ -6,7 +6,10 @@
 use anyhow::anyhow;
 use testkit::{self as emulator, Moto};
 
-pub async fn up() -> anyhow::Result<()> {
+use crate::output::Output;
+
+/// `output`: the exports as `export` lines (for `eval`), or as one JSON object.
+pub async fn up(output: Output) -> anyhow::Result<()> {
     eprintln!("Starting the local AWS emulator and seeding AxiomCore…");
     let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
     let sdk = moto.sdk_config().await;
@@ -42,15 +45,33 @@ pub async fn up() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow!("alarm of {name}: {e}"))?;
     }
-    println!("export AWS_ENDPOINT_URL={}", moto.endpoint());
-    println!("export AWS_REGION={}", emulator::REGION);
-    println!("export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing");
-    println!("export OPS_LEDGER_TABLE={}", seeded.table);
-    println!("export OPS_TOPIC_ARN={}", seeded.topic_arn);
-    println!(
-        "export OPS_BACKUP_BUCKET={}",
-        emulator::backup::BACKUP_BUCKET
-    );
+    let exports = [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_REGION", emulator::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("OPS_LEDGER_TABLE", seeded.table.clone()),
+        ("OPS_TOPIC_ARN", seeded.topic_arn.clone()),
+        (
+            "OPS_BACKUP_BUCKET",
+            emulator::backup::BACKUP_BUCKET.to_owned(),
+        ),
+    ];
+    let doc: serde_json::Map<String, serde_json::Value> = exports
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+        .collect();
+    // Printed whole, never cut: a shell evaluates these lines.
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&doc)?),
+        Output::Table => {
+            for (k, v) in &exports {
+                println!("export {k}={v}");
+            }
+        }
+    }
+    use std::io::Write;
+    std::io::stdout().flush()?;
     eprintln!(
         "\nNotices land in the SQS queue {} (aws sqs receive-message --queue-url …).\n\
          Try: axiom-ops events schedule-rule --now | axiom-ops invoke backup -\n\

@@ -1,7 +1,15 @@
 //! Logs: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), compact text elsewhere.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init() {
@@ -15,20 +23,23 @@ pub fn init() {
 /// (`info,axiom_ops=debug`) gets its most verbose level. (A full `EnvFilter` would link a regex
 /// engine into every function for this one setting.)
 pub fn init_with(default_level: &str) {
-    install(default_level, LevelFilter::DEBUG, &[]);
+    install(default_level, LevelFilter::DEBUG, &[], false);
 }
 
 /// The operator CLI's: warnings and errors; the metadata service's probing (for a region or
 /// credentials it has not got) only with `RUST_LOG`: the CLI says what is missing in one line.
 /// The SDK's other warnings (an AWS_ENDPOINT_URL it cannot parse, a broken profile) stay.
+/// Unless `RUST_LOG` asks for a developer's log, a line is worded for a person (`axiom-ops:
+/// warning: …`, its fields on lines of their own, no time) and a repeated one is said once.
 pub fn init_cli() {
     let asked = std::env::var_os("RUST_LOG").is_some();
     let quiet: &[&str] = if asked { &[] } else { &["aws_config::imds"] };
-    install("warn", LevelFilter::DEBUG, quiet);
+    install("warn", LevelFilter::DEBUG, quiet, !asked);
 }
 
-/// `wire`: the most the SDK and HTTP targets may log; `quiet`: targets held to errors.
-fn install(default_level: &str, wire: LevelFilter, quiet: &[&str]) {
+/// `wire`: the most the SDK and HTTP targets may log; `quiet`: targets held to errors;
+/// `person`: the CLI's wording (`PersonFormat`) instead of a log line.
+fn install(default_level: &str, wire: LevelFilter, quiet: &[&str], person: bool) {
     let filter = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
         .iter()
         .find_map(|var| std::env::var(var).ok().and_then(|v| level_of(&v)))
@@ -56,6 +67,12 @@ fn install(default_level: &str, wire: LevelFilter, quiet: &[&str]) {
             .finish()
             .with(targets)
             .try_init()
+    } else if person {
+        builder
+            .event_format(PersonFormat::default())
+            .finish()
+            .with(targets)
+            .try_init()
     } else {
         // Escape codes only for a person at a terminal, and never with NO_COLOR.
         use std::io::IsTerminal;
@@ -67,6 +84,71 @@ fn install(default_level: &str, wire: LevelFilter, quiet: &[&str]) {
             .with(targets)
             .try_init()
     };
+}
+
+/// `axiom-ops: warning: <message>` and each field on a line of its own; a line said already
+/// (the same warning from every one of a loop's runs) is not said again.
+#[derive(Default)]
+struct PersonFormat {
+    said: Mutex<HashSet<String>>,
+}
+
+impl<S, N> FormatEvent<S, N> for PersonFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut writer: format::Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error",
+            Level::WARN => "warning",
+            Level::INFO => "info",
+            Level::DEBUG => "debug",
+            Level::TRACE => "trace",
+        };
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut text = format!("axiom-ops: {level}: {}\n", fields.message);
+        for (name, value) in &fields.others {
+            text.push_str(&format!("  {name}: {value}\n"));
+        }
+        let first = self
+            .said
+            .lock()
+            .map(|mut said| said.insert(text.clone()))
+            .unwrap_or(true);
+        if first {
+            writer.write_str(&text)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    others: Vec<(&'static str, String)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_owned(),
+            name => self.others.push((name, value.to_owned())),
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            name => self.others.push((name, format!("{value:?}"))),
+        }
+    }
 }
 
 /// Log targets (prefixes) that may print what goes over the wire.
@@ -134,6 +216,44 @@ mod tests {
         assert_eq!(super::level_of("off"), Some(LevelFilter::OFF));
         assert_eq!(super::level_of("loud"), None);
         assert_eq!(super::level_of(""), None);
+    }
+
+    #[test]
+    fn a_person_reads_a_warning_once_with_its_fields_on_their_own_lines() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| std::io::Error::other("poisoned"))?
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .event_format(super::PersonFormat::default())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                tracing::warn!(error = %"HTTP 500", "the quota cannot be read; carrying on");
+            }
+            tracing::error!("something else");
+        });
+        let text = String::from_utf8(sink.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        assert_eq!(
+            text,
+            "axiom-ops: warning: the quota cannot be read; carrying on\n  error: HTTP 500\n\
+             axiom-ops: error: something else\n"
+        );
     }
 
     #[test]
