@@ -112,6 +112,12 @@ pub fn show(file: Option<&str>, out: Output) -> anyhow::Result<()> {
             "instance_class": p.restore_drill.instance_class,
             "rto_target": dur(p.restore_drill.rto_target),
         },
+        "maintenance": p.maintenance.as_ref().map(|m| json!({
+            "parameter": m.parameter,
+            "health_url": m.health_url,
+            "database": m.database,
+        })),
+        "certificate_endpoints": p.certificates.endpoints.iter().map(|e| e.url.clone()).collect::<Vec<_>>(),
     });
     let mut text = String::new();
     say!(text, "policy {origin}");
@@ -198,5 +204,21 @@ pub fn show(file: Option<&str>, out: Output) -> anyhow::Result<()> {
         "{}",
         crate::text::wrap(&backups, crate::text::width(), "")
     );
+    if let Some(m) = &p.maintenance {
+        say!(
+            text,
+            "maintenance: {} (database {}), health {}",
+            m.parameter,
+            m.database,
+            m.health_url
+        );
+    }
+    let endpoints: Vec<&str> = p
+        .certificates
+        .endpoints
+        .iter()
+        .map(|e| e.url.as_str())
+        .collect();
+    say!(text, "certificates watched at: {}", endpoints.join(", "));
     out.print(&doc, || text)
 }

@@ -122,6 +122,29 @@ fn output_json_or_table_on_every_command() -> TestResult {
             text(&o)
         );
     }
+    // The stack's names, from its environment, in place of the policy's; a bad one is named.
+    let staging = [
+        ("OPS_CLUSTER", "axiomcore-staging"),
+        ("OPS_API_URL", "https://api.staging.axiomcore.com"),
+    ];
+    let o = cli(&["policy", "show", "--output", "json"], &staging, None)?;
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    assert_eq!(v["cluster"], "axiomcore-staging", "{v}");
+    assert!(
+        v.to_string()
+            .contains("https://api.staging.axiomcore.com/health"),
+        "{v}"
+    );
+    let o = cli(
+        &["policy", "validate"],
+        &[("OPS_API_URL", "http://api")],
+        None,
+    )?;
+    assert!(
+        !o.status.success() && text(&o).contains("OPS_API_URL") && text(&o).contains("https://"),
+        "{}",
+        text(&o)
+    );
     let o = cli(&["policy", "show", "--output", "yaml"], &[], None)?;
     assert!(
         !o.status.success() && text(&o).contains("possible values: json, table"),

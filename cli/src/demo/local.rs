@@ -5,21 +5,19 @@
 
 use anyhow::anyhow;
 use testkit::{self as emulator, Moto};
+use tokio::signal::unix::{signal, SignalKind};
 
 use crate::output::Output;
 
-/// `output`: the exports as `export` lines (for `eval`), or as one JSON object.
-pub async fn up(output: Output) -> anyhow::Result<()> {
-    eprintln!("Starting the local AWS emulator and seeding AxiomCore…");
-    let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
-    let sdk = moto.sdk_config().await;
-    let seeded = emulator::seed(&sdk)
+/// AxiomCore in the emulator: what `up` announces, and the samples' alarms.
+async fn seed(sdk: &aws_config::SdkConfig) -> anyhow::Result<emulator::Seeded> {
+    let seeded = emulator::seed(sdk)
         .await
         .map_err(|e| anyhow!("seeding: {e}"))?;
-    emulator::seed_database(&sdk, "axiomcore-production")
+    emulator::seed_database(sdk, "axiomcore-production")
         .await
         .map_err(|e| anyhow!("seeding the database: {e}"))?;
-    aws_sdk_rds::Client::new(&sdk)
+    aws_sdk_rds::Client::new(sdk)
         .create_db_snapshot()
         .db_instance_identifier("axiomcore-production")
         .db_snapshot_identifier("axiomcore-production-auto-20261126-020000")
@@ -31,7 +29,7 @@ pub async fn up(output: Output) -> anyhow::Result<()> {
         )
         .send()
         .await?;
-    emulator::backup::seed_backup(&sdk, 32)
+    emulator::backup::seed_backup(sdk, 32)
         .await
         .map_err(|e| anyhow!("seeding backups: {e}"))?;
     for name in [
@@ -41,10 +39,28 @@ pub async fn up(output: Output) -> anyhow::Result<()> {
         "lambda-composite-alarm.json",
     ] {
         let sample = emulator::sample(name).map_err(|e| anyhow!("{e}"))?;
-        emulator::agree(&sdk, &sample)
+        emulator::agree(sdk, &sample)
             .await
             .map_err(|e| anyhow!("alarm of {name}: {e}"))?;
     }
+    Ok(seeded)
+}
+
+/// `output`: the exports as `export` lines (for `eval`), or as one JSON object.
+pub async fn up(output: Output) -> anyhow::Result<()> {
+    // Ctrl-C is handled from the start: one while seeding stops the emulator too.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    eprintln!("Starting the local AWS emulator and seeding AxiomCore…");
+    let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
+    let sdk = moto.sdk_config().await;
+    let seeded = tokio::select! {
+        seeded = seed(&sdk) => seeded?,
+        _ = interrupt.recv() => {
+            drop(moto);
+            eprintln!("Interrupted while seeding: emulator stopped.");
+            return Ok(());
+        }
+    };
     let exports = [
         ("AWS_ENDPOINT_URL", moto.endpoint()),
         ("AWS_REGION", emulator::REGION.to_owned()),
@@ -79,7 +95,7 @@ pub async fn up(output: Output) -> anyhow::Result<()> {
          Ctrl-C stops the emulator; nothing outside this machine is touched.",
         seeded.inbox_url
     );
-    tokio::signal::ctrl_c().await?;
+    interrupt.recv().await;
     drop(moto);
     eprintln!("Emulator stopped.");
     Ok(())

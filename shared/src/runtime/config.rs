@@ -16,6 +16,8 @@ pub enum ConfigError {
         var: &'static str,
         why: &'static str,
     },
+    #[error("{var}: {why}")]
+    Stack { var: &'static str, why: String },
     #[error("{var} is {value:?}: {why}")]
     Invalid {
         var: &'static str,
@@ -59,13 +61,7 @@ impl Config {
             None => Policy::built_in()?,
             Some(path) => Policy::load(Some(&path)).map_err(ConfigError::PolicyFile)?,
         };
-        // The stack's own keys: two stacks in one account cannot share one alias.
-        if let Some(k) = nonempty("OPS_BACKUP_KMS_KEY_ID") {
-            policy.backup.kms_key_id = k;
-        }
-        if let Some(k) = nonempty("OPS_BACKUP_HMAC_KEY_ID") {
-            policy.backup.hmac_key_id = k;
-        }
+        super::stack::apply(&mut policy, nonempty)?;
         let dry_run = match nonempty("OPS_DRY_RUN") {
             None => false,
             Some(v) => match v.to_ascii_lowercase().as_str() {

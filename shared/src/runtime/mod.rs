@@ -7,6 +7,7 @@ mod caught;
 mod config;
 mod invocation;
 pub mod schedule;
+pub mod stack;
 pub mod telemetry;
 
 use std::future::Future;
