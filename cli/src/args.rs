@@ -16,8 +16,9 @@ use crate::output::Output;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// The result as JSON (for a program) or as text (for a person; the default but for
-    /// `invoke` and `events`, whose results are JSON documents).
+    /// The result as JSON (for a program) or as text (for a person). Views (ledger, incidents,
+    /// backups, retention, status, policy) default to text; records of what was done (invoke,
+    /// snapshot, restore, drill run) and a sample event to JSON.
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<Output>,
 }

@@ -83,7 +83,7 @@ pub async fn status(output: Output) -> anyhow::Result<()> {
     let text = status_text(&app, output == Output::Json).await?;
     match output {
         Output::Json => print!("{text}"),
-        Output::Table => print!("{}", crate::text::fit(&text, crate::text::width())),
+        Output::Table => print!("{}", crate::text::reflow(&text, crate::text::width())),
     }
     Ok(())
 }

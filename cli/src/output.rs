@@ -1,5 +1,6 @@
-//! `--output json|table`, the AWS CLI's habit, on every command: JSON for a program (never cut,
-//! the same document whatever the terminal), text for a person (cut to the terminal's width).
+//! `--output json|table`, the AWS CLI's habit, on every command: JSON for a program (the same
+//! document whatever the terminal), text for a person (long lines wrapped to the terminal's
+//! width under their own indentation: nothing a person may need to copy is cut).
 //! A command with a text of its own gives it; any other JSON is drawn by `table`: scalars as
 //! `key  value` lines, a list of objects as one table, nested objects under their key.
 
@@ -24,20 +25,11 @@ impl Output {
         }
     }
 
-    /// Prints `doc` as JSON, or `text` (a command's own wording of it) cut to the width.
+    /// Prints `doc` as JSON, or `text` (a command's own wording of it) fitted to the width.
     pub fn print(self, doc: &Value, text: impl FnOnce() -> String) -> anyhow::Result<()> {
         match self {
             Output::Json => println!("{}", serde_json::to_string_pretty(doc)?),
-            Output::Table => print!("{}", text::fit(&text(), text::width())),
-        }
-        Ok(())
-    }
-
-    /// Prints `doc` as JSON, or `prose` with its long lines wrapped (nothing cut).
-    pub fn print_prose(self, doc: &Value, prose: &str) -> anyhow::Result<()> {
-        match self {
-            Output::Json => println!("{}", serde_json::to_string_pretty(doc)?),
-            Output::Table => print!("{}", text::reflow(prose, text::width())),
+            Output::Table => print!("{}", text::reflow(&text(), text::width())),
         }
         Ok(())
     }

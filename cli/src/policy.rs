@@ -16,13 +16,23 @@ macro_rules! say {
 }
 
 /// FILE, else the policy a function would run with here: `OPS_POLICY_FILE` (else the built-in
-/// one) with the environment's overrides (`OPS_BACKUP_*_KEY_ID`), read as a cold start reads it.
+/// one); either with the stack's names from the environment (`OPS_CLUSTER`, `OPS_DATABASE`, …,
+/// `runtime::stack`) in place of its own, as a cold start reads it.
 fn load(file: Option<&str>) -> (String, anyhow::Result<Policy>) {
     if let Some(f) = file {
-        return (
-            f.to_owned(),
-            Policy::load(Some(f)).map_err(anyhow::Error::from),
-        );
+        let policy = Policy::load(Some(f))
+            .map_err(anyhow::Error::from)
+            .and_then(|mut p| {
+                let env = |k: &str| {
+                    std::env::var(k)
+                        .ok()
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                };
+                axiom_ops::runtime::stack::apply(&mut p, env)?;
+                Ok(p)
+            });
+        return (f.to_owned(), policy);
     }
     let origin = std::env::var("OPS_POLICY_FILE")
         .ok()

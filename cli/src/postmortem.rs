@@ -51,7 +51,7 @@ pub async fn show(target: &str, incident: Option<&str>, out: Output) -> anyhow::
                 .with_context(|| format!("reading s3://{bucket}/{k}"))?
             {
                 let doc = json!({ "target": target.to_string(), "source": format!("s3://{bucket}/{k}"), "markdown": text });
-                return out.print_prose(&doc, &text);
+                return out.print(&doc, || text.clone());
             }
         }
     }
@@ -74,7 +74,7 @@ pub async fn show(target: &str, incident: Option<&str>, out: Output) -> anyhow::
     eprintln!("(not in the reports bucket: rendered from the ledger)");
     let text = render(inc, &target, resolved, closing);
     let doc = json!({ "target": target.to_string(), "incident": inc.id, "source": "ledger", "markdown": text });
-    out.print_prose(&doc, &text)
+    out.print(&doc, || text.clone())
 }
 
 /// Every closed incident of `target` the ledger keeps, oldest first, with its closing record.

@@ -36,19 +36,13 @@ pub fn cut(s: &str, max: usize) -> String {
     format!("{kept}…")
 }
 
-/// Every line of `text` cut to `max` columns.
-pub fn fit(text: &str, max: usize) -> String {
-    text.lines()
-        .map(|l| cut(l.trim_end(), max) + "\n")
-        .collect()
-}
-
 /// Every line of `text` that is longer than `max` wrapped, under its own indentation: prose
 /// (a post-mortem's Markdown) loses nothing.
 pub fn reflow(text: &str, max: usize) -> String {
     text.lines()
         .map(|l| {
             let indent = &l[..l.len() - l.trim_start().len()];
+            let l = l.trim_end();
             if columns(l) <= max {
                 format!("{l}\n")
             } else {
@@ -78,8 +72,9 @@ fn hang(s: &str, max: usize, first: &str, rest: &str) -> String {
     textwrap::fill(s, options)
 }
 
-/// Rows of cells under a header, each column as wide as its widest cell; a row may carry a
-/// note (a reason) printed under it, indented. Every line is cut to the width asked for.
+/// Rows of cells under a header, each column as wide as its widest cell, cut to the width asked
+/// for (a table's row is one line); a row may carry a note (a reason, a name to copy) printed
+/// whole under it, indented, wrapped to the width.
 #[derive(Default)]
 pub struct Table {
     header: Vec<String>,
@@ -141,8 +136,7 @@ impl Table {
             out.push_str(&line(cells));
             out.push('\n');
             for line in note.iter().flat_map(|n| n.lines()) {
-                out.push_str(&cut(&format!("    {line}"), max));
-                out.push('\n');
+                out.push_str(&reflow(&format!("    {line}"), max));
             }
         }
         out
@@ -181,8 +175,9 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "alarm                action     why");
         assert_eq!(lines[1], "api-cpu              scale_out  3→5");
-        assert_eq!(lines[2], "    the CPU is over 90% for 10…");
-        assert_eq!(lines[3], "api-errors-critical  restart    -");
+        assert_eq!(lines[2], "    the CPU is over 90% for 10");
+        assert_eq!(lines[3], "    minutes");
+        assert_eq!(lines[4], "api-errors-critical  restart    -");
     }
 
     proptest! {

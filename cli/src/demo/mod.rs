@@ -1,6 +1,6 @@
-//! `axiom-ops demo`: the whole story on the local emulator, in about a minute and a half, told
-//! on one clock: alarms on api and frontend this afternoon (remediation), a crash loop that a
-//! restart would not help, the last 45 days of snapshots, and this month's maintenance window.
+//! `axiom-ops demo`: the whole story on the local emulator, in about a minute, told on one
+//! clock: alarms on api and frontend in the last hour (remediation), a crash loop that a restart
+//! would not help, the last 45 days of snapshots, and this month's maintenance window, now.
 
 mod diagnosis;
 mod local;
@@ -120,9 +120,9 @@ pub fn section(title: &str) {
     println!("\n── {title} {}", "─".repeat(rule));
 }
 
-/// Prints `text`, each line cut to the terminal's width.
+/// Prints a command's text as it would (long lines wrapped to the terminal's width).
 pub fn print_fitted(text: &str) {
-    print!("{}", text::fit(text, text::width()));
+    print!("{}", text::reflow(text, text::width()));
 }
 
 fn events_dir() -> anyhow::Result<PathBuf> {

@@ -92,7 +92,8 @@ impl Notifier for SnsNotifier {
                 return Ok(None);
             }
             Sink::Print => {
-                println!(
+                // On stderr: stdout is the invocation's result (`axiom-ops invoke … | jq`).
+                eprintln!(
                     "--- notice (not published) ---\nSubject: {}\nAttributes: severity={} action={} outcome={} target={}\n\n{}",
                     n.subject,
                     n.severity,

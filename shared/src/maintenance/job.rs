@@ -245,7 +245,7 @@ where
             start.format("%H:%M"),
             (start + dur(mp.duration)).format("%H:%M")
         );
-        self.announce(dry, job_notice(Severity::Sev4, Action::Notice, Outcome::NoAction, &self.policy.cluster, &headline, &format!("AxiomCore production maintenance, up to {} h.\n\nSteps:\n{}", mp.duration.as_secs() / 3600, steps.join("\n")), json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps})))
+        self.announce(dry, job_notice(Severity::Sev4, Action::Notice, Outcome::NoAction, &self.policy.cluster, &headline, &format!("AxiomCore maintenance of {}, up to {} h.\n\nSteps:\n{}", self.policy.cluster, mp.duration.as_secs() / 3600, steps.join("\n")), json!({"window_start": start.to_rfc3339(), "duration_seconds": mp.duration.as_secs(), "steps": steps})))
         .await;
         json!({"notice": headline, "window_start": start.to_rfc3339()})
     }

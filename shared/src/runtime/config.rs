@@ -16,8 +16,8 @@ pub enum ConfigError {
         var: &'static str,
         why: &'static str,
     },
-    #[error("{var}: {why}")]
-    Stack { var: &'static str, why: String },
+    #[error(transparent)]
+    Stack(#[from] super::stack::StackError),
     #[error("{var} is {value:?}: {why}")]
     Invalid {
         var: &'static str,

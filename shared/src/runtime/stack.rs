@@ -4,7 +4,6 @@
 //! staging and production in one account — never act on each other's cluster, alarms, database,
 //! parameter, state file, secret or endpoint.
 
-use super::config::ConfigError;
 use crate::policy::{Endpoint, ObjectSource, Policy};
 
 /// The variables, in the order they are applied; `axiom-ops policy show` prints the result.
@@ -21,8 +20,17 @@ pub const VARIABLES: &[&str] = &[
     "OPS_BACKUP_HMAC_KEY_ID",
 ];
 
+/// A variable whose value cannot name what it should: which, and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} is {value:?}: {why}")]
+pub struct StackError {
+    pub var: &'static str,
+    pub value: String,
+    pub why: String,
+}
+
 /// Applies every variable that is set (`get` returns it trimmed, `None` when unset or empty).
-pub fn apply(policy: &mut Policy, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+pub fn apply(policy: &mut Policy, get: impl Fn(&str) -> Option<String>) -> Result<(), StackError> {
     if let Some(c) = get("OPS_CLUSTER") {
         policy.cluster = c;
     }
@@ -41,11 +49,15 @@ pub fn apply(policy: &mut Policy, get: impl Fn(&str) -> Option<String>) -> Resul
     }
     if let Some(id) = get("OPS_DATABASE") {
         let [db] = policy.databases.as_mut_slice() else {
+            let n = policy.databases.len();
             return Err(invalid(
                 "OPS_DATABASE",
                 id,
-                "names one database, and the policy lists more than one: name them in the \
-                 policy (OPS_POLICY_FILE) instead",
+                format!(
+                    "names the stack's one database, and the policy lists {n}: list the stack's \
+                     databases in its policy (OPS_POLICY_FILE) and leave DatabaseIdentifier to \
+                     scope the IAM"
+                ),
             ));
         };
         let old = std::mem::replace(&mut db.id, id.clone());
@@ -66,32 +78,13 @@ pub fn apply(policy: &mut Policy, get: impl Fn(&str) -> Option<String>) -> Resul
         }
     }
     if let Some(url) = get("OPS_API_URL") {
-        let host = url
-            .strip_prefix("https://")
-            .map(|rest| rest.trim_end_matches('/'))
-            .filter(|h| !h.is_empty() && !h.contains('/'));
-        let Some(host) = host else {
-            return Err(invalid(
-                "OPS_API_URL",
-                url,
-                "not the API's base address (https://api.example.net)",
-            ));
-        };
-        let endpoint =
-            Endpoint::parse(&format!("https://{host}")).map_err(|why| ConfigError::Stack {
-                var: "OPS_API_URL",
-                why,
-            })?;
-        if let Some(m) = policy.maintenance.as_mut() {
-            m.health_url = format!("https://{host}/health");
-        }
-        policy.certificates.endpoints = vec![endpoint];
+        api_url(policy, url)?;
     }
     if let Some(object) = get("OPS_STATE_OBJECT") {
-        let parsed = ObjectSource::parse(&object).map_err(|why| ConfigError::Stack {
-            var: "OPS_STATE_OBJECT",
-            why,
-        })?;
+        let parsed =
+            ObjectSource::parse(&object).map_err(|why| invalid("OPS_STATE_OBJECT", object, why))?;
+        // The stack's IAM allows this one object (or prefix): the policy's others could not be
+        // read anyway.
         policy.backup.objects = vec![parsed];
     }
     if let Some(secret) = get("OPS_BACKUP_SECRET") {
@@ -107,8 +100,71 @@ pub fn apply(policy: &mut Policy, get: impl Fn(&str) -> Option<String>) -> Resul
     Ok(())
 }
 
-fn invalid(var: &'static str, value: String, why: &'static str) -> ConfigError {
-    ConfigError::Invalid { var, value, why }
+/// The API's host moves to the stack's: in the health check (its path kept) and in the
+/// certificate endpoints on the same host (others the policy watches stay).
+fn api_url(policy: &mut Policy, url: String) -> Result<(), StackError> {
+    let host = url
+        .strip_prefix("https://")
+        .map(|rest| rest.trim_end_matches('/'))
+        .filter(|h| !h.is_empty() && !h.contains(['/', '?', '#', '@']));
+    let Some(host) = host.map(str::to_owned) else {
+        return Err(invalid(
+            "OPS_API_URL",
+            url,
+            "not the API's base address (https://api.example.net)",
+        ));
+    };
+    let base = format!("https://{host}");
+    Endpoint::parse(&base).map_err(|why| invalid("OPS_API_URL", url.clone(), why))?;
+    // The policy's API host: the health check's, else its first endpoint's.
+    let old = policy
+        .maintenance
+        .as_ref()
+        .and_then(|m| m.health_url.strip_prefix("https://"))
+        .or_else(|| {
+            policy
+                .certificates
+                .endpoints
+                .first()
+                .and_then(|e| e.url.strip_prefix("https://"))
+        })
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or("").to_owned());
+    if let Some(m) = policy.maintenance.as_mut() {
+        let path = m
+            .health_url
+            .strip_prefix("https://")
+            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+            .unwrap_or_else(|| "/health".to_owned());
+        m.health_url = format!("{base}{path}");
+    }
+    let mut moved = false;
+    for e in &mut policy.certificates.endpoints {
+        let on_api = e.url.strip_prefix("https://").is_some_and(|rest| {
+            Some(rest.split(['/', '?', '#']).next().unwrap_or("")) == old.as_deref()
+        });
+        if on_api {
+            let rest = e.url.strip_prefix("https://").unwrap_or("");
+            let path = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+            *e = Endpoint::parse(&format!("{base}{path}"))
+                .map_err(|why| invalid("OPS_API_URL", url.clone(), why))?;
+            moved = true;
+        }
+    }
+    if !moved {
+        policy
+            .certificates
+            .endpoints
+            .push(Endpoint::parse(&base).map_err(|why| invalid("OPS_API_URL", url, why))?);
+    }
+    Ok(())
+}
+
+fn invalid(var: &'static str, value: String, why: impl Into<String>) -> StackError {
+    StackError {
+        var,
+        value,
+        why: why.into(),
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +172,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn staged(vars: &[(&str, &str)]) -> Result<Policy, ConfigError> {
+    fn staged(vars: &[(&str, &str)]) -> Result<Policy, Box<dyn std::error::Error>> {
         let m: HashMap<&str, &str> = vars.iter().copied().collect();
         let mut p = Policy::built_in()?;
         apply(&mut p, |k| m.get(k).map(|v| v.to_string()))?;
@@ -165,6 +221,45 @@ mod tests {
         ] {
             assert!(!text.contains(prod), "{prod} is still in {text}");
         }
+    }
+
+    #[test]
+    fn the_api_host_moves_and_the_rest_of_the_policy_stays() {
+        let mut p = Policy::built_in().expect("valid");
+        if let Some(m) = p.maintenance.as_mut() {
+            m.health_url = "https://api.axiomcore.example.com/healthz?deep=1".into();
+        }
+        p.certificates
+            .endpoints
+            .push(Endpoint::parse("https://www.axiomcore.com").expect("url"));
+        api_url(&mut p, "https://api.staging.axiomcore.net".into()).expect("valid");
+        let m = p.maintenance.as_ref().expect("a window");
+        assert_eq!(
+            m.health_url,
+            "https://api.staging.axiomcore.net/healthz?deep=1"
+        );
+        let urls: Vec<&str> = p
+            .certificates
+            .endpoints
+            .iter()
+            .map(|e| e.url.as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://api.staging.axiomcore.net",
+                "https://www.axiomcore.com"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_database_only() {
+        let mut p = Policy::built_in().expect("valid");
+        p.databases.clear();
+        let e = apply(&mut p, |k| (k == "OPS_DATABASE").then(|| "db".to_owned()))
+            .expect_err("no database to replace");
+        assert!(e.to_string().contains("the policy lists 0"), "{e}");
     }
 
     #[test]
