@@ -4,7 +4,7 @@
 VENV := .venv
 PY ?= python3
 
-.PHONY: venv demo emulator test lint bench release
+.PHONY: venv demo emulator test lint bench release package
 
 venv: $(VENV)/.installed
 
@@ -55,6 +55,14 @@ release:
 	cargo build --release -p maintenance
 	cargo build --release -p certwatch
 	cargo build --release -p floor
+
+# Every function's Lambda zip, dist/<arch>/<function>/bootstrap.zip, built as `sam build` builds it
+# (cargo-lambda, zig; each package alone): for arm64, the template's default, or ARCH=x86_64.
+# Installs cargo-lambda and zig (.venv-package) and, for arm64, Debian's rustc with the arm64
+# standard library (a cache under ~/.cache: .ci/arm64-std) by itself.
+ARCH ?= arm64
+package:
+	.ci/package $(ARCH)
 
 bench: venv release
 	cargo bench -p axiom-ops --bench decide
