@@ -58,8 +58,9 @@ release:
 
 # Every function's Lambda zip, dist/<arch>/<function>/bootstrap.zip, built as `sam build` builds it
 # (cargo-lambda, zig; each package alone): for arm64, the template's default, or ARCH=x86_64.
-# Installs cargo-lambda and zig (.venv-package) and, for arm64, Debian's rustc with the arm64
-# standard library (a cache under ~/.cache: .ci/arm64-std) by itself.
+# Installs what it needs by itself, under ~/.cache/axiom-ops: cargo-lambda and zig (pinned in
+# requirements-package.txt) and, for arm64, Debian's rustc with the arm64 standard library
+# (.ci/arm64-std).
 ARCH ?= arm64
 package:
 	.ci/package $(ARCH)
