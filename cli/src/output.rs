@@ -119,15 +119,17 @@ mod tests {
 
     #[test]
     fn any_json_is_drawn_for_a_person() {
+        // Keys in alphabetical order: serde_json keeps them in that order with or without its
+        // `preserve_order` feature (which the workspace's test build turns on).
         let doc = json!({
-            "function": "remediate",
             "dry_run": false,
-            "results": [
-                { "target": "c/api", "action": "restart", "outcome": "done" },
-                { "target": "c/web", "action": "none", "note": null }
-            ],
+            "firing": ["a", "b"],
+            "function": "remediate",
             "pause": { "by": "alice", "until": "2026-11-27T12:00:00Z" },
-            "firing": ["a", "b"]
+            "results": [
+                { "action": "restart", "outcome": "done", "target": "c/api" },
+                { "action": "none", "note": null, "target": "c/web" }
+            ]
         });
         let text = table(&doc);
         assert_eq!(
