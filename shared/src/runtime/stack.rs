@@ -120,31 +120,28 @@ fn api_url(policy: &mut Policy, url: String) -> Result<(), StackError> {
     let old = policy
         .maintenance
         .as_ref()
-        .and_then(|m| m.health_url.strip_prefix("https://"))
+        .and_then(|m| https_parts(&m.health_url))
         .or_else(|| {
             policy
                 .certificates
                 .endpoints
                 .first()
-                .and_then(|e| e.url.strip_prefix("https://"))
+                .and_then(|e| https_parts(&e.url))
         })
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or("").to_owned());
+        .map(|(host, _)| host.to_owned());
     if let Some(m) = policy.maintenance.as_mut() {
-        let path = m
-            .health_url
-            .strip_prefix("https://")
-            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-            .unwrap_or_else(|| "/health".to_owned());
+        let path = https_parts(&m.health_url)
+            .map(|(_, path)| path)
+            .filter(|path| path.starts_with('/'))
+            .unwrap_or("/health");
         m.health_url = format!("{base}{path}");
     }
     let mut moved = false;
     for e in &mut policy.certificates.endpoints {
-        let on_api = e.url.strip_prefix("https://").is_some_and(|rest| {
-            Some(rest.split(['/', '?', '#']).next().unwrap_or("")) == old.as_deref()
-        });
-        if on_api {
-            let rest = e.url.strip_prefix("https://").unwrap_or("");
-            let path = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+        let Some((host, path)) = https_parts(&e.url) else {
+            continue;
+        };
+        if Some(host) == old.as_deref() {
             *e = Endpoint::parse(&format!("{base}{path}"))
                 .map_err(|why| invalid("OPS_API_URL", url.clone(), why))?;
             moved = true;
@@ -157,6 +154,12 @@ fn api_url(policy: &mut Policy, url: String) -> Result<(), StackError> {
             .push(Endpoint::parse(&base).map_err(|why| invalid("OPS_API_URL", url, why))?);
     }
     Ok(())
+}
+
+/// An https URL's host (with its port) and what follows it (path, query), or `None`.
+fn https_parts(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("https://")?;
+    Some(rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len())))
 }
 
 fn invalid(var: &'static str, value: String, why: impl Into<String>) -> StackError {
