@@ -26,8 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-BINARY = TARGET / "release" / "remediate"
-FLOOR = TARGET / "release" / "floor"
+# `make release`: x86_64 with the Lambda builds' flags (static relocation model, no unwind tables).
+RELEASE = TARGET / "x86_64-unknown-linux-gnu" / "release"
+BINARY = RELEASE / "remediate"
+FLOOR = RELEASE / "floor"
 FUNCTIONS = (
     ("remediate", "ecs,dynamodb,sns"),
     ("snapshot", "rds,dynamodb,sns"),
@@ -199,7 +201,7 @@ def peak_rss_under_load():
 
 
 def main():
-    binaries = [TARGET / "release" / name for name, _ in FUNCTIONS] + [FLOOR]
+    binaries = [RELEASE / name for name, _ in FUNCTIONS] + [FLOOR]
     for b in binaries:
         if not b.exists():
             raise SystemExit(f"{b} missing: run `make release` first")
@@ -211,7 +213,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     met = True
     for name, clients in FUNCTIONS:
-        binary = TARGET / "release" / name
+        binary = RELEASE / name
         for host, extra in trust_stores():
             run_env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name, **extra)
             py_env = dict(run_env, BENCH_CLIENTS=clients)
