@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-# `make release`: x86_64 with the Lambda builds' flags (static relocation model, no unwind tables).
+# `make release`: x86_64 with the Lambda builds' flags (not PIE, no unwind tables).
 RELEASE = TARGET / "x86_64-unknown-linux-gnu" / "release"
 BINARY = RELEASE / "remediate"
 FLOOR = RELEASE / "floor"
