@@ -46,12 +46,10 @@ lint: venv
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/maintenance.asl.json
 	.ci/node/node_modules/.bin/asl-validator --json-path statemachine/restore-drill.asl.json
 
-# One package per build: each function is compiled with its own job's features only, for this
-# host's x86_64 with the Lambda builds' flags (.ci/lambda-env), into
-# target/x86_64-unknown-linux-gnu/release: what `make bench` measures. (`--target`: the flags
-# reach the functions, not the build scripts and proc macros.)
+# What `make bench` measures: every function and the floor for this host's x86_64, built as the
+# x86_64 Lambda zips are (bench/build), into <target dir>/lambda/<binary>/bootstrap.
 release:
-	bash -c '. .ci/lambda-env && export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$$LAMBDA_X86_64_RUSTFLAGS" && for p in remediate snapshot backup drill maintenance certwatch floor; do cargo build --release --target x86_64-unknown-linux-gnu -p $$p || exit 1; done'
+	bench/build
 
 # Every function's Lambda zip, dist/<arch>/<function>/bootstrap.zip, built as `sam build` builds it
 # (cargo-lambda, zig; each package alone): for arm64, the template's default, or ARCH=x86_64.

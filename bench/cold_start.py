@@ -26,10 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-# `make release`: x86_64 with the Lambda builds' flags (not PIE, no unwind tables).
-RELEASE = TARGET / "x86_64-unknown-linux-gnu" / "release"
-BINARY = RELEASE / "remediate"
-FLOOR = RELEASE / "floor"
+# `make release` (bench/build): x86_64, built as the Lambda zips are (not PIE, no unwind tables).
+LAMBDA = TARGET / "lambda"
+BINARY = LAMBDA / "remediate" / "bootstrap"
+FLOOR = LAMBDA / "floor" / "bootstrap"
 FUNCTIONS = (
     ("remediate", "ecs,dynamodb,sns"),
     ("snapshot", "rds,dynamodb,sns"),
@@ -201,7 +201,7 @@ def peak_rss_under_load():
 
 
 def main():
-    binaries = [RELEASE / name for name, _ in FUNCTIONS] + [FLOOR]
+    binaries = [LAMBDA / name / "bootstrap" for name, _ in FUNCTIONS] + [FLOOR]
     for b in binaries:
         if not b.exists():
             raise SystemExit(f"{b} missing: run `make release` first")
@@ -213,7 +213,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     met = True
     for name, clients in FUNCTIONS:
-        binary = RELEASE / name
+        binary = LAMBDA / name / "bootstrap"
         for host, extra in trust_stores():
             run_env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name, **extra)
             py_env = dict(run_env, BENCH_CLIENTS=clients)
@@ -231,7 +231,7 @@ def main():
         size = b.stat().st_size / (1024 * 1024)
         if b != FLOOR:
             met &= size <= SIZE_BUDGET_MIB
-        print(f"| `{b.name}` | {size:.2f} MiB | {'≤ 6 MiB' if b != FLOOR else '-'} |")
+        print(f"| `{b.parent.name}` | {size:.2f} MiB | {'≤ 6 MiB' if b != FLOOR else '-'} |")
     rss, answered, sent = peak_rss_under_load()
     print(f"\n`remediate` peak RSS handling {answered}/{sent} events against moto: {rss:.1f} MiB")
     print(f"\ntargets {'met' if met else 'NOT met'}: cold start ≥ 50× Python and ≤ 1.5× the floor on both hosts; binaries ≤ 6 MiB")
