@@ -27,9 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 # `make release` (bench/build): x86_64, built as the Lambda zips are (not PIE, no unwind tables).
-LAMBDA = TARGET / "lambda"
-BINARY = LAMBDA / "remediate" / "bootstrap"
-FLOOR = LAMBDA / "floor" / "bootstrap"
+def bootstrap(binary):
+    return TARGET / "lambda" / binary / "bootstrap"
+
+
+BINARY = bootstrap("remediate")
+FLOOR = bootstrap("floor")
 FUNCTIONS = (
     ("remediate", "ecs,dynamodb,sns"),
     ("snapshot", "rds,dynamodb,sns"),
@@ -201,7 +204,7 @@ def peak_rss_under_load():
 
 
 def main():
-    binaries = [LAMBDA / name / "bootstrap" for name, _ in FUNCTIONS] + [FLOOR]
+    binaries = [bootstrap(name) for name, _ in FUNCTIONS] + [FLOOR]
     for b in binaries:
         if not b.exists():
             raise SystemExit(f"{b} missing: run `make release` first")
@@ -213,7 +216,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     met = True
     for name, clients in FUNCTIONS:
-        binary = LAMBDA / name / "bootstrap"
+        binary = bootstrap(name)
         for host, extra in trust_stores():
             run_env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name, **extra)
             py_env = dict(run_env, BENCH_CLIENTS=clients)
