@@ -5,9 +5,13 @@
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
@@ -28,25 +32,40 @@ pub const RESERVE: Duration = Duration::from_millis(1500);
 /// Kept back by the recording calls themselves, to return the invocation's answer in time.
 pub const FINAL_MARGIN: Duration = Duration::from_millis(100);
 
+/// The operator's configuration (the CLI's, the tests'): the SDK's default chains, so a profile,
+/// SSO or a role works as it does for the AWS CLI.
 pub async fn config() -> SdkConfig {
     loader().load().await
 }
 
-/// In Lambda the credentials and region are the environment's (Lambda sets them): no provider
-/// chain, so nothing is built or read for profiles, SSO or web identity before the first poll.
-/// Elsewhere (the CLI, the tests) the SDK's default chains.
-fn lambda_env(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
-    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
-    let region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
-    match (in_lambda, region) {
-        (true, Some(region)) => loader
-            .region(aws_config::Region::new(region))
-            .credentials_provider(
-                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-            ),
-        _ => loader,
-    }
+/// A Lambda function's configuration, from what Lambda itself sets: the region (`AWS_REGION`), the
+/// execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and, for the local emulator, `AWS_ENDPOINT_URL`. Built without the SDK's
+/// loader: no profile file, IMDS, container-credentials, web-identity or STS code is linked into
+/// the functions, and nothing is looked up before the first poll. The settings are `loader()`'s.
+pub fn lambda_config() -> SdkConfig {
+    lambda_config_from(|name| std::env::var(name).ok())
+}
+
+fn lambda_config_from(lookup: impl Fn(&str) -> Option<String>) -> SdkConfig {
+    let env = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let mut b = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .identity_cache(IdentityCache::lazy().build())
+        .sleep_impl(TokioSleep::new())
+        .http_client(http_client())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
+    b.set_region(
+        env("AWS_REGION")
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .map(Region::new),
+    );
+    b.set_endpoint_url(env("AWS_ENDPOINT_URL"));
+    b.build()
 }
 
 /// An SDK client built at its first use: an event that never calls a service never pays for its
@@ -114,21 +133,26 @@ impl<C> Lazy<C> {
 /// The loader with this project's HTTP client, retries and timeouts; the emulator adds its
 /// endpoint to it.
 pub fn loader() -> aws_config::ConfigLoader {
-    lambda_env(aws_config::defaults(BehaviorVersion::latest()))
+    aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(4)
-                .with_initial_backoff(Duration::from_millis(100))
-                .with_max_backoff(Duration::from_secs(2)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        )
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+}
+
+/// Throttling and 5xx retried with backoff, within the operation timeout.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
 }
 
 /// The Mozilla roots compiled into the binary (`webpki-root-certs`), as the PEM bundle the SDK's
@@ -275,4 +299,47 @@ where
     E: ProvideErrorMetadata,
 {
     PortError(format!("{what}: {}", describe(&e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lambda_with(vars: &[(&str, &str)]) -> SdkConfig {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        lambda_config_from(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn a_function_takes_lambdas_region_and_the_emulators_endpoint() {
+        let c = lambda_with(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]);
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(c.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert!(c.credentials_provider().is_some());
+        assert!(c.http_client().is_some() && c.sleep_impl().is_some());
+        assert!(c.identity_cache().is_some());
+        assert_eq!(c.retry_config().map(|r| r.max_attempts()), Some(4));
+        let t = c.timeout_config().expect("timeouts set");
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    }
+
+    #[test]
+    fn a_function_without_lambdas_region_falls_back_and_ignores_empty_values() {
+        let c = lambda_with(&[
+            ("AWS_REGION", ""),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", ""),
+        ]);
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(c.endpoint_url(), None);
+        assert!(lambda_with(&[]).region().is_none());
+    }
 }

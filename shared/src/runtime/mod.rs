@@ -46,7 +46,7 @@ pub trait Failure: std::error::Error {
     fn kind(&self) -> &'static str;
 }
 
-/// `J` from the environment: `OPS_*` and the SDK's own settings.
+/// `J` from the environment, for the CLI: `OPS_*` and the SDK's default chains (profiles, SSO).
 pub async fn from_env<J: Job>() -> Result<J, ConfigError> {
     let config = Config::from_env()?;
     J::build(config, &crate::adapters::sdk::config().await)
@@ -55,7 +55,10 @@ pub async fn from_env<J: Job>() -> Result<J, ConfigError> {
 /// Runs `J` under the Lambda Runtime API until the process is stopped.
 pub async fn serve<J: Job>() -> Result<(), Error> {
     telemetry::init();
-    let job = match from_env::<J>().await {
+    // Lambda's own environment alone (`lambda_config`): the CLI's `from_env` chains stay out.
+    let job = match Config::from_env()
+        .and_then(|c| J::build(c, &crate::adapters::sdk::lambda_config()))
+    {
         Ok(job) => job,
         Err(e) => {
             // Bad configuration fails the cold start, named, before any event is taken.
