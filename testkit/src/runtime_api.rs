@@ -273,12 +273,26 @@ impl FunctionProcess {
         Ok(FunctionProcess(Some(cmd.spawn()?)))
     }
 
-    /// Waits for the process to end by itself (a failed cold start) and returns its output.
-    pub fn wait(mut self) -> std::io::Result<std::process::Output> {
-        self.0
+    /// Waits for the process to end by itself (a failed cold start) and returns its output. One
+    /// that took its configuration polls for ever: after `limit` it is killed, and that is an error.
+    pub fn wait(mut self, limit: std::time::Duration) -> std::io::Result<std::process::Output> {
+        let mut child = self
+            .0
             .take()
-            .ok_or_else(|| std::io::Error::other("already waited"))?
-            .wait_with_output()
+            .ok_or_else(|| std::io::Error::other("already waited"))?;
+        let deadline = std::time::Instant::now() + limit;
+        while child.try_wait()?.is_none() {
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("still running after {limit:?}: its cold start did not fail"),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output()
     }
 }
 

@@ -121,8 +121,13 @@ async fn bad_configuration_fails_the_cold_start_naming_it() -> TestResult {
         ("OPS_DRY_RUN", "perhaps"),
         ("OPS_POLICY_FILE", "/nonexistent/policy.toml"),
         ("OPS_LEDGER_TABLE", ""),
+        // What Lambda sets: a function reads no other source for them.
+        ("AWS_REGION", ""),
+        ("AWS_ACCESS_KEY_ID", ""),
     ] {
-        let out = spawn(&api, &moto, &seeded, &[(var, value)])?.wait()?;
+        let out = spawn(&api, &moto, &seeded, &[(var, value)])?
+            .wait(Duration::from_secs(30))
+            .map_err(|e| format!("{var}={value}: {e}"))?;
         assert!(
             !out.status.success(),
             "{var}={value} must fail the cold start"

@@ -43,14 +43,22 @@ pub async fn config() -> SdkConfig {
 /// `AWS_SESSION_TOKEN`) and, for the local emulator, `AWS_ENDPOINT_URL`. Built without the SDK's
 /// loader: no profile file, IMDS, container-credentials, web-identity or STS code is linked into
 /// the functions, and nothing is looked up before the first poll. The settings are `loader()`'s.
-pub fn lambda_config() -> SdkConfig {
+/// A missing region or credential is named here (the cold start fails), not at the first call.
+pub fn lambda_config() -> Result<SdkConfig, &'static str> {
     lambda_config_from(|name| std::env::var(name).ok())
 }
 
-fn lambda_config_from(lookup: impl Fn(&str) -> Option<String>) -> SdkConfig {
+fn lambda_config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, &'static str> {
     let env = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or("AWS_REGION")?;
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        env(var).ok_or(var)?;
+    }
     let mut b = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
@@ -59,13 +67,8 @@ fn lambda_config_from(lookup: impl Fn(&str) -> Option<String>) -> SdkConfig {
         .http_client(http_client())
         .retry_config(retry_config())
         .timeout_config(timeout_config());
-    b.set_region(
-        env("AWS_REGION")
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .map(Region::new),
-    );
     b.set_endpoint_url(env("AWS_ENDPOINT_URL"));
-    b.build()
+    Ok(b.build())
 }
 
 /// An SDK client built at its first use: an event that never calls a service never pays for its
@@ -305,7 +308,12 @@ where
 mod tests {
     use super::*;
 
-    fn lambda_with(vars: &[(&str, &str)]) -> SdkConfig {
+    const KEYS: [(&str, &str); 2] = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+
+    fn lambda_with(vars: &[(&str, &str)]) -> Result<SdkConfig, &'static str> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -316,30 +324,52 @@ mod tests {
     #[test]
     fn a_function_takes_lambdas_region_and_the_emulators_endpoint() {
         let c = lambda_with(&[
+            KEYS[0],
+            KEYS[1],
             ("AWS_REGION", "eu-west-1"),
             ("AWS_DEFAULT_REGION", "us-east-1"),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
-        ]);
+        ])
+        .expect("complete");
         assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
         assert_eq!(c.endpoint_url(), Some("http://127.0.0.1:5000"));
-        assert!(c.credentials_provider().is_some());
+        // Without a behaviour version every SDK client panics when it is built.
+        assert!(c.behavior_version().is_some());
         assert!(c.http_client().is_some() && c.sleep_impl().is_some());
         assert!(c.identity_cache().is_some());
         assert_eq!(c.retry_config().map(|r| r.max_attempts()), Some(4));
         let t = c.timeout_config().expect("timeouts set");
         assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
         assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        #[cfg(feature = "sns")]
+        let _client = aws_sdk_sns::Client::new(&c);
     }
 
     #[test]
     fn a_function_without_lambdas_region_falls_back_and_ignores_empty_values() {
         let c = lambda_with(&[
+            KEYS[0],
+            KEYS[1],
             ("AWS_REGION", ""),
             ("AWS_DEFAULT_REGION", "us-east-1"),
             ("AWS_ENDPOINT_URL", ""),
-        ]);
+        ])
+        .expect("complete");
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-1"));
         assert_eq!(c.endpoint_url(), None);
-        assert!(lambda_with(&[]).region().is_none());
+    }
+
+    #[test]
+    fn a_missing_region_or_credential_is_named() {
+        assert_eq!(lambda_with(&KEYS).err(), Some("AWS_REGION"));
+        let region = ("AWS_REGION", "eu-west-1");
+        assert_eq!(
+            lambda_with(&[region, KEYS[1]]).err(),
+            Some("AWS_ACCESS_KEY_ID")
+        );
+        assert_eq!(
+            lambda_with(&[region, KEYS[0], ("AWS_SECRET_ACCESS_KEY", "")]).err(),
+            Some("AWS_SECRET_ACCESS_KEY")
+        );
     }
 }

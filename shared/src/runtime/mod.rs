@@ -56,9 +56,14 @@ pub async fn from_env<J: Job>() -> Result<J, ConfigError> {
 pub async fn serve<J: Job>() -> Result<(), Error> {
     telemetry::init();
     // Lambda's own environment alone (`lambda_config`): the CLI's `from_env` chains stay out.
-    let job = match Config::from_env()
-        .and_then(|c| J::build(c, &crate::adapters::sdk::lambda_config()))
-    {
+    let built = Config::from_env().and_then(|config| {
+        let sdk = crate::adapters::sdk::lambda_config().map_err(|var| ConfigError::Missing {
+            var,
+            why: "Lambda sets it (a local run must set it too)",
+        })?;
+        J::build(config, &sdk)
+    });
+    let job = match built {
         Ok(job) => job,
         Err(e) => {
             // Bad configuration fails the cold start, named, before any event is taken.
