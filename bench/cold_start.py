@@ -8,10 +8,11 @@
   Lambda's provided.al2023), and unset with the machine's populated certificate directory (a
   default Linux host). Medians over N runs, the three programs interleaved run by run;
 - peak RSS of `remediate` while it handles every sample in events/ against moto;
-- each stripped binary's size.
+- each stripped x86_64 binary's size (for comparison only: the 6 MiB budget is the deployed
+  arm64 build's, which `.ci/deploy-path` checks; x86_64 code of the same job is larger).
 
-Prints Markdown tables for the README, and whether the targets (>= 50x Python, <= 1.5x the
-floor) are met.
+Prints Markdown tables for the README, and whether the cold-start targets (>= 50x Python,
+<= 1.5x the floor) are met.
 """
 import http.server
 import json
@@ -39,7 +40,6 @@ FUNCTIONS = (
     ("maintenance", "ecs,rds,application-autoscaling,ssm,cloudwatch,dynamodb,sns"),
     ("certwatch", "acm,elbv2,rds,dynamodb,sns"),
 )
-SIZE_BUDGET_MIB = 6.0
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 
@@ -228,16 +228,14 @@ def main():
             r, f, p = (statistics.median(x) for x in (rust, floor, py))
             met &= p / r >= 50 and r / f <= 1.5
             print(f"| `{name}` | {host} | {r:.2f} ms | {f:.2f} ms | {p:.1f} ms | {p / r:.0f}× | {r / f:.2f}× |")
-    print("\n| binary | stripped size | budget |")
-    print("|---|---|---|")
+    print("\n| binary (x86_64, as measured) | stripped size |")
+    print("|---|---|")
     for b in binaries:
-        size = b.stat().st_size / (1024 * 1024)
-        if b != FLOOR:
-            met &= size <= SIZE_BUDGET_MIB
-        print(f"| `{b.parent.name}` | {size:.2f} MiB | {'≤ 6 MiB' if b != FLOOR else '-'} |")
+        print(f"| `{b.parent.name}` | {b.stat().st_size / (1024 * 1024):.2f} MiB |")
     rss, answered, sent = peak_rss_under_load()
     print(f"\n`remediate` peak RSS handling {answered}/{sent} events against moto: {rss:.1f} MiB")
-    print(f"\ntargets {'met' if met else 'NOT met'}: cold start ≥ 50× Python and ≤ 1.5× the floor on both hosts; binaries ≤ 6 MiB")
+    print(f"\ncold-start targets {'met' if met else 'NOT met'}: ≥ 50× Python and ≤ 1.5× the floor, on both hosts")
+    print("(the 6 MiB size budget is the deployed arm64 build's: `.ci/deploy-path` checks it)")
 
 
 if __name__ == "__main__":
