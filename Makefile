@@ -61,5 +61,6 @@ package:
 	.ci/package $(ARCH)
 
 bench: venv release
-	cargo bench -p axiom-ops --bench decide
+# The core's features its bench calls: the ledger and topic's clients (audit) and ECS's.
+	cargo bench -p axiom-ops --features audit,ecs --bench decide
 	$(VENV)/bin/python bench/cold_start.py
