@@ -61,6 +61,6 @@ package:
 	.ci/package $(ARCH)
 
 bench: venv release
-# The core's features its bench calls: the ledger and topic's clients (audit) and ECS's.
-	cargo bench -p axiom-ops --features audit,ecs --bench decide
+# `audit`: the ledger's and the topic's SDK crates, whose clients the bench builds.
+	cargo bench -p axiom-ops --features audit --bench decide
 	$(VENV)/bin/python bench/cold_start.py
