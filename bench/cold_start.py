@@ -35,14 +35,7 @@ def bootstrap(binary):
 
 BINARY = bootstrap("remediate")
 FLOOR = bootstrap("floor")
-FUNCTIONS = (
-    ("remediate", "ecs,dynamodb,sns"),
-    ("snapshot", "rds,dynamodb,sns"),
-    ("maintenance", "ecs,rds,application-autoscaling,ssm,cloudwatch,dynamodb,sns"),
-    ("certwatch", "acm,elbv2,rds,dynamodb,sns"),
-    ("backup", "s3,kms,secretsmanager,dynamodb,sns"),
-    ("drill", "rds,s3,kms,secretsmanager,dynamodb,sns"),
-)
+FUNCTIONS = ("remediate", "snapshot", "maintenance", "certwatch", "backup", "drill")
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 
@@ -211,7 +204,7 @@ def peak_rss_under_load():
 
 
 def main():
-    binaries = [bootstrap(name) for name, _ in FUNCTIONS] + [FLOOR]
+    binaries = [bootstrap(name) for name in FUNCTIONS] + [FLOOR]
     for b in binaries:
         if not b.exists():
             raise SystemExit(f"{b} missing: run `make release` first")
@@ -222,16 +215,15 @@ def main():
     print("| function | host trust store | Rust | empty Rust Lambda (floor) | Python boto3 | × faster than Python (≥ 50) | × the floor (≤ 1.5) |")
     print("|---|---|---|---|---|---|---|")
     met = True
-    for name, clients in FUNCTIONS:
+    for name in FUNCTIONS:
         binary = bootstrap(name)
         for host, extra in trust_stores():
             run_env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name, **extra)
-            py_env = dict(run_env, BENCH_CLIENTS=clients)
             rust, floor, py = [], [], []
             for _ in range(RUNS):
                 rust.append(cold_start([str(binary)], run_env))
                 floor.append(cold_start([str(FLOOR)], run_env))
-                py.append(cold_start([str(VENV_PY), str(ROOT / "bench/python_bootstrap.py")], py_env))
+                py.append(cold_start([str(VENV_PY), str(ROOT / "bench/python_bootstrap.py")], run_env))
             r, f, p = (statistics.median(x) for x in (rust, floor, py))
             met &= p / r >= 50 and r / f <= 1.5
             print(f"| `{name}` | {host} | {r:.2f} ms | {f:.2f} ms | {p:.1f} ms | {p / r:.0f}× | {r / f:.2f}× |")
